@@ -184,7 +184,7 @@ export const Messages = {
   },
   OdeUnitMismatch: {
     code: 'SNN2002', severity: 'error',
-    message: "the right-hand side of {0}' is in {1}, but {0}' must be in {2} ({0} is in {3})",
+    message: "the right-hand side of {0}' is {1}, but {0}' must be {2} ({0} is {3})",
     doc: "The right-hand side of x' must have the unit of x per time.",
   },
   IncompatibleUnits: {

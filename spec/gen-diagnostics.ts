@@ -1,0 +1,152 @@
+/**
+ * Generates spec/diagnostics.md, the diagnostics catalogue, from lang/messages.ts and the invalid
+ * conformance cases (each code's example is a real case that the suite checks).
+ *
+ *   npx tsx spec/gen-diagnostics.ts          writes spec/diagnostics.md
+ *
+ * spec/diagnostics.test.ts fails when the committed file differs from a fresh generation.
+ */
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Messages, type MessageDef } from '../lang/messages.js';
+import { formatExpectation, loadCases, SPEC_DIR, type ConformanceCase } from './conformance/cases.js';
+
+export const DIAGNOSTICS_MD = path.join(SPEC_DIR, 'diagnostics.md');
+
+/** Codes that no single .snn file can trigger, with how they arise instead. */
+export const NOT_FROM_A_FILE: Readonly<Record<string, string>> = {
+  SNN6001:
+    'Reported by the command line, before any checking, when a path given to `snn check` (or any ' +
+    'other command that reads models) does not exist or cannot be read, e.g. `snn check missing.snn`. ' +
+    'The second placeholder is the operating system\'s reason (`ENOENT`, `EACCES`, `EISDIR`). ' +
+    'A file named in a `use` inside a model is SNN1005 instead.',
+  SNN9001:
+    'Reported when a checker rule throws instead of reporting a diagnostic: a bug in snn, never ' +
+    'in the model. The rule\'s name and the exception\'s message fill the placeholders; the node ' +
+    'the rule was checking gives the range, and the other rules still run, so the rest of the ' +
+    'diagnostics are complete. No conformance case can trigger it: a case that did would be a bug to fix.',
+};
+
+export interface CatalogueEntry extends MessageDef {
+  name: string;
+}
+
+/** The catalogue in numeric order of code. */
+export function catalogue(): CatalogueEntry[] {
+  return Object.entries(Messages)
+    .map(([name, def]): CatalogueEntry => ({ name, ...(def as MessageDef) }))
+    .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+}
+
+/** The case that illustrates `code`: one named after the code if there is one, else the first case expecting it. */
+export function exampleFor(code: string, cases: readonly ConformanceCase[]): ConformanceCase | undefined {
+  const expecting = cases.filter((c) => c.kind === 'invalid' && c.expect.some((e) => e.code === code));
+  return expecting.find((c) => !c.isLib && c.name.startsWith(`${code}-`)) ?? expecting[0];
+}
+
+const PHASES: readonly [string, string, string][] = [
+  ['SNN0xxx', 'lexing and parsing', 'the file is not well-formed text of the language. Checking stops after these: a broken tree would only produce follow-on noise.'],
+  ['SNN1xxx', 'names and scopes', 'declarations, references, imports and options; SNN11xx are warnings about things declared but never used.'],
+  ['SNN2xxx', 'units and types', 'physical dimensions, argument kinds and counts, sizes and ranges of values.'],
+  ['SNN3xxx', 'model structure', 'state, equations, spike rules, resets, refractoriness, traces and bounds, and how a network uses its models.'],
+  ['SNN4xxx', 'IR and lowering', 'problems found while lowering a checked model to the Network IR.'],
+  ['SNN5xxx', 'backend capability', 'what a target cannot represent (reported by that backend).'],
+  ['SNN6xxx', 'CLI and configuration', 'command-line arguments, files given on the command line, configuration.'],
+  ['SNN9xxx', 'internal errors', 'bugs in snn itself.'],
+];
+
+function code(s: string): string {
+  return s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``;
+}
+
+function lineList(lines: number[]): string {
+  const l = [...new Set(lines)].sort((a, b) => a - b);
+  if (l.length === 1) return `line ${l[0]}`;
+  return `lines ${l.slice(0, -1).join(', ')} and ${l[l.length - 1]}`;
+}
+
+function fence(text: string): string {
+  const body = text.replace(/\r\n/g, '\n').replace(/\n+$/, '');
+  let ticks = '```';
+  while (body.includes(ticks)) ticks += '`';
+  return `${ticks}snn\n${body}\n${ticks}`;
+}
+
+function section(e: CatalogueEntry, cases: readonly ConformanceCase[]): string {
+  const out: string[] = [];
+  out.push(`### ${e.code} ${e.name} (${e.severity}${e.retired ? ', retired' : ''})`, '');
+  if (e.retired) out.push('_Retired: no longer reported. The code is never given to another diagnostic._', '');
+  out.push(e.doc, '');
+  out.push(`- Message: ${code(e.message)}`);
+  if (e.hint !== undefined) out.push(`- Hint: ${code(e.hint)}`);
+  out.push('');
+  const note = NOT_FROM_A_FILE[e.code];
+  const ex = exampleFor(e.code, cases);
+  if (note !== undefined) {
+    out.push(`How it arises: ${note}`, '');
+  } else if (ex) {
+    const mine = ex.expect.filter((x) => x.code === e.code).map((x) => x.line);
+    const others = ex.expect.filter((x) => x.code !== e.code);
+    let intro = `Example: \`${ex.rel}\` is reported at ${lineList(mine)}`;
+    if (others.length) intro += `; the same file also gives ${others.map(formatExpectation).join(', ')}`;
+    out.push(`${intro}.`, '', fence(ex.text), '');
+  } else if (!e.retired) {
+    out.push('_No conformance case triggers this code yet._', '');
+  }
+  return out.join('\n');
+}
+
+/** The full text of spec/diagnostics.md. */
+export function generate(cases: readonly ConformanceCase[] = loadCases()): string {
+  const entries = catalogue();
+  const out: string[] = [];
+  out.push(
+    '<!-- Generated by `npx tsx spec/gen-diagnostics.ts` from lang/messages.ts and spec/conformance/invalid; do not edit. -->',
+    '',
+    '# Diagnostics',
+    '',
+    'Every problem snn reports is a diagnostic with a stable code, a severity, a message, a source range',
+    'and, where it helps, a hint. One run reports all of them. This catalogue lists every code; the single',
+    'source of the messages is `lang/messages.ts`, and each example below is an invalid conformance case',
+    '(`spec/conformance/invalid/`) whose header lists exactly the diagnostics the checker must report.',
+    '',
+    '## Code ranges',
+    '',
+    'The first digit of a code names the phase that reports it:',
+    '',
+    '| codes | phase | what they are about |',
+    '|---|---|---|',
+    ...PHASES.map(([c, phase, about]) => `| ${c} | ${phase} | ${about} |`),
+    '',
+    '## Severities',
+    '',
+    '- **error**: the model is rejected; nothing is compiled or run until it is fixed. `snn check` exits non-zero.',
+    '- **warning**: the model is accepted, but probably does not mean what was intended (something declared and',
+    '  never used, a value that is rounded). Compilation goes on.',
+    '- **info**: a remark; never changes the outcome.',
+    '',
+    '## Stability',
+    '',
+    'Codes are stable: tools, editors, suppressions and quick fixes may rely on them. A message\'s wording may',
+    'improve, but its code and name stay. A code that is no longer reported is marked retired and kept here;',
+    'a retired code is never given to another diagnostic. New codes take the next free number in their phase.',
+    'In messages, `{0}`, `{1}`, … are placeholders the reporter fills in.',
+    '',
+    '## Index',
+    '',
+    '| code | name | severity |',
+    '|---|---|---|',
+    ...entries.map((e) => `| [${e.code}](#${e.code.toLowerCase()}-${e.name.toLowerCase()}-${e.severity}${e.retired ? '-retired' : ''}) | ${e.name} | ${e.severity}${e.retired ? ' (retired)' : ''} |`),
+    '',
+    '## Codes',
+    '',
+  );
+  for (const e of entries) out.push(section(e, cases));
+  return `${out.join('\n').replace(/\n+$/, '')}\n`;
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  writeFileSync(DIAGNOSTICS_MD, generate());
+  console.log(`wrote ${path.relative(process.cwd(), DIAGNOSTICS_MD)}`);
+}
