@@ -56,9 +56,9 @@ network cuba {
   noise = Population(10, SpikeSourcePoisson(rate: 5 Hz))
   first = exc[0:100]                       # a view
   all = Assembly(exc, inh)                 # an assembly (exc + inh also works)
-  Projection(exc -> all, FixedProbability(0.02), synapse: StaticSynapse(weight: 0.27 nA, delay: 0.1 ms),
+  Projection(exc -> all, FixedProbability(0.02), syn: StaticSynapse(weight: 0.27 nA, delay: 0.1 ms),
              receptor: excitatory)
-  ee = Projection(input -> exc, AllToAll, weight: normal(0 nA, 0.2 nA), plasticity: STDP(A_plus: 0.01), trainable)
+  ee = Projection(input -> exc, AllToAll, weight: normal(0 nA, 0.2 nA), rule: STDP(A_plus: 0.01), trainable)
   inject DCSource(amplitude: 0.5 nA, start: 100 ms, stop: 200 ms) into exc[0:10]
   record exc.spikes, exc[0:10].v every 1 ms
   train { readout: max_over_time(output.v); loss: cross_entropy; optimizer: adam(lr: 2e-3); epochs: 30; batch: 256 }
@@ -80,7 +80,7 @@ neuron IF_curr_exp {
     i_syn = isyn_exc + isyn_inh              # alias
     v' = (v_rest - v) / tau_m + (i_syn + i_offset) / cm
     isyn_exc' = -isyn_exc / tau_syn_E
-    x'' = -x*omega^2 - 2*zeta*omega*x' + (a*b)+c
+    x'' = -x*omega^2 - 2*zeta*omega*dx + (a*b)+c
   }
   on input excitatory(w) { isyn_exc += w }   # receptor port
   on input inhibitory(w) { isyn_inh -= w }
@@ -133,7 +133,7 @@ neuron N {  # header comment
 
 network net {
   big = Projection(population_one -> population_two, FixedProbability(0.02),  # inside the call
-                   synapse: StaticSynapse(weight: 0.27 nA),  # second inner comment
+                   syn: StaticSynapse(weight: 0.27 nA),  # second inner comment
                    receptor: excitatory)  # after the call
   x = a; -b
   y = q; (r)
@@ -256,7 +256,7 @@ describe('format', () => {
 neuron N {
   equations {
     a = 2 um ^ 2 + x^-2 + --z + 5 .real + (c)
-    b = 1 mV/ms*ms^-1 + 2 ms^-1
+    b = 1 mV/ms/ms + 2 ms^-1
   }
   on input exc(w) {
     i += w
@@ -277,7 +277,7 @@ network n {
   it('breaks long calls one argument per line and moves inner comments to the first line', () => {
     const src = `network n {
   big = Projection(population_one -> population_two, FixedProbability(0.02),  # inner
-                   synapse: StaticSynapse(weight: 0.27 nA), receptor: excitatory) from somewhere
+                   syn: StaticSynapse(weight: 0.27 nA), receptor: excitatory) from somewhere
   short = Projection(a -> b, AllToAll,
     receptor: excitatory)
 }
@@ -286,7 +286,7 @@ network n {
   big = Projection(  # inner
       population_one -> population_two,
       FixedProbability(0.02),
-      synapse: StaticSynapse(weight: 0.27 nA),
+      syn: StaticSynapse(weight: 0.27 nA),
       receptor: excitatory
   ) from somewhere
   short = Projection(a -> b, AllToAll, receptor: excitatory)

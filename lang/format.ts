@@ -14,14 +14,15 @@
  *   spaces so it does not become the unit `um^2`), tight unary `-`/`+`, `not x`, `f(a, b: c)`,
  *   `[a, b]`, `{k: v}`, `p[a:b:c]`. Numbers keep their digits; units are written `mV/ms`,
  *   `nA*ms`, `ms^-1`, `um^2`. Parentheses appear where written (and where precedence needs them).
- * - A statement longer than 100 columns whose expression is a call is broken one argument per
- *   line (4-space continuation, `)` back at the statement's indentation).
+ * - A statement longer than 100 columns is broken at its longest call (`Projection(…)`, …), one
+ *   argument per line (4-space continuation, `)` back at the statement's indentation); a long
+ *   statement without a call stays on one line.
  * - Comments: an own-line comment stays on its own line before the next entry (or before `}` /
  *   at the end of the file) at that entry's indentation. A trailing comment goes to the end of
  *   the item's first line after two spaces (`}  # c` stays on a multi-line block's closing line).
  *   Comments inside a statement that spans lines (e.g. a multi-line call) are moved to the end of
- *   its first line; when an item collects several such comments, the first stays trailing and
- *   the others are put on their own lines just before the item.
+ *   its first line; when an item collects several comments for that one place, they all go on
+ *   their own lines just before the item, in source order.
  */
 import type * as A from './ast.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -170,7 +171,7 @@ function childrenOf(n: Item): Item[] | undefined {
 
 /** Where an item's comments go. */
 interface Attached {
-  /** End of the item's first line (the first one; any others go on their own lines before it). */
+  /** End of the item's first line (a single comment; several go on their own lines before the item). */
   slot: A.Comment[];
   /** After the `}` of a block item. */
   closing: A.Comment[];
@@ -178,48 +179,49 @@ interface Attached {
   loose: A.Comment[];
 }
 
-/** A simple item as `pre` + expression + `post`; the expression is what a long line breaks. */
-interface Parts {
-  pre: string;
-  expr?: A.Expr;
-  post?: string;
-}
+/** A one-line item as text pieces and expressions; a call among the expressions is what a long line breaks. */
+type Segment = string | A.Expr | undefined;
 
-function parts(n: Item): Parts {
-  const ex = (e: A.Expr | undefined) => formatExpr(e);
+function segments(n: Item): Segment[] {
   switch (n.kind) {
     case 'Use': {
       const src = n.source.kind === 'path' ? quote(n.source.path) : n.source.parts.map((p) => p.name).join('.');
-      return { pre: n.names.length > 0 ? `use ${n.names.map((i) => i.name).join(', ')} from ${src}` : `use ${src}` };
+      return [n.names.length > 0 ? `use ${n.names.map((i) => i.name).join(', ')} from ${src}` : `use ${src}`];
     }
     case 'VarDecl':
     case 'Alias':
-      return { pre: `${n.name.name} = `, expr: n.value };
+      return [`${n.name.name} = `, n.value];
     case 'Ode':
-      return { pre: `${n.target.name}${"'".repeat(n.order)} = `, expr: n.rhs };
+      return [`${n.target.name}${"'".repeat(n.order)} = `, n.rhs];
     case 'Assign':
-      return { pre: `${n.target.name} ${n.op} `, expr: n.value };
+      return [`${n.target.name} ${n.op} `, n.value];
     case 'ExprStmt':
-      return { pre: '', expr: n.expr };
+      return [n.expr];
     case 'Binding':
-      return { pre: `${n.name.name} = `, expr: n.value, post: n.source ? ` from ${ex(n.source)}` : '' };
-    case 'Record':
-      return { pre: `record ${n.targets.map(ex).join(', ')}${n.every ? ` every ${ex(n.every)}` : ''}` };
+      return n.source ? [`${n.name.name} = `, n.value, ' from ', n.source] : [`${n.name.name} = `, n.value];
+    case 'Record': {
+      const targets = n.targets.flatMap((t, i): Segment[] => (i === 0 ? [t] : [', ', t]));
+      return ['record ', ...targets, ...(n.every ? [' every ', n.every] : [])];
+    }
     case 'Inject':
-      return { pre: 'inject ', expr: n.source, post: ` into ${ex(n.target)}` };
+      return ['inject ', n.source, ' into ', n.target];
     case 'Entry':
-      return { pre: `${n.key.name}: `, expr: n.value };
+      return [`${n.key.name}: `, n.value];
     case 'Trace':
-      return { pre: `${n.name.name}: `, expr: n.tau };
+      return [`${n.name.name}: `, n.tau];
     case 'Bounds':
-      return { pre: `bounds ${n.variable.name} in [${ex(n.lower)}, ${ex(n.upper)}]` };
+      return [`bounds ${n.variable.name} in [`, n.lower, ', ', n.upper, ']'];
     case 'Refractory':
-      return { pre: 'refractory ', expr: n.period };
+      return ['refractory ', n.period];
     case 'Spike':
-      return { pre: 'spike when ', expr: n.condition };
+      return ['spike when ', n.condition];
     default:
-      return { pre: blockHeader(n) };
+      return [blockHeader(n)];
   }
+}
+
+function isBreakable(s: Segment): s is A.Call {
+  return typeof s === 'object' && s.kind === 'Call' && !s.parenthesized && s.args.length > 0;
 }
 
 /** The text before ` {` of a block item. */
@@ -310,11 +312,15 @@ class Printer {
     this.out.push(INDENT.repeat(Math.max(0, depth)) + text);
   }
 
-  /** Lines `texts` (the first at `depth`, the others already indented relative to it) plus comments. */
-  private emit(depth: number, texts: string[], comments: A.Comment[], extrasDepth = depth): void {
-    const [first, ...rest] = comments;
-    for (const c of rest) this.line(extrasDepth, c.text.trimEnd());
-    texts.forEach((t, i) => this.line(depth, i === 0 && first ? `${t}  ${first.text.trimEnd()}` : t));
+  /**
+   * Lines `texts` (the first at `depth`, the others already indented relative to it) with their
+   * comments: one goes at the end of the first line; several all go on their own lines before
+   * it (at `ownDepth`), in source order, since only one comment fits on a line.
+   */
+  private emit(depth: number, texts: string[], comments: A.Comment[], ownDepth = depth): void {
+    const trailing = comments.length === 1 ? `  ${comments[0].text.trimEnd()}` : '';
+    if (!trailing) for (const c of comments) this.line(ownDepth, c.text.trimEnd());
+    texts.forEach((t, i) => this.line(depth, i === 0 ? t + trailing : t));
   }
 
   /** Children and own-line comments of `block`, in source order, at `depth`. */
@@ -358,15 +364,21 @@ class Printer {
     this.emit(depth, ['}'], a.closing, depth + 1);
   }
 
-  /** The lines of a one-line item: broken one argument per line when too long and a call. */
+  /** The lines of a one-line item; when too long, its longest call is broken one argument per line. */
   private simple(n: Item, depth: number, afterSibling: boolean): string[] {
-    const { pre, expr, post = '' } = parts(n);
-    const sep = afterSibling && NEEDS_SEPARATOR.test(pre + formatExpr(expr)) ? ';' : '';
-    const text = `${sep}${pre}${formatExpr(expr)}${post}`;
-    if (INDENT.length * depth + text.length <= MAX_WIDTH || expr?.kind !== 'Call' || expr.parenthesized || expr.args.length === 0) {
-      return [text];
-    }
-    const args = expr.args.map((arg, i) => `${CONTINUATION}${formatArg(arg)}${i < expr.args.length - 1 ? ',' : ''}`);
-    return [`${sep}${pre}${formatExpr(expr.callee, POSTFIX)}(`, ...args, `)${post}`];
+    const segs = segments(n);
+    const texts = segs.map((s) => (typeof s === 'string' ? s : formatExpr(s)));
+    const sep = afterSibling && NEEDS_SEPARATOR.test(texts.join('')) ? ';' : '';
+    const text = sep + texts.join('');
+    if (INDENT.length * depth + text.length <= MAX_WIDTH) return [text];
+    let best = -1;
+    segs.forEach((s, i) => {
+      if (isBreakable(s) && (best < 0 || texts[i].length > texts[best].length)) best = i;
+    });
+    const call = segs[best];
+    if (!isBreakable(call)) return [text];
+    const args = call.args.map((arg, i) => `${CONTINUATION}${formatArg(arg)}${i < call.args.length - 1 ? ',' : ''}`);
+    const before = sep + texts.slice(0, best).join('');
+    return [`${before}${formatExpr(call.callee, POSTFIX)}(`, ...args, `)${texts.slice(best + 1).join('')}`];
   }
 }

@@ -299,7 +299,7 @@ class SnnParser extends CstParser {
   });
 
   entry = this.RULE('entry', () => {
-    this.CONSUME(T.Identifier, { LABEL: 'key' });
+    this.CONSUME(T.AnyName, { LABEL: 'key' });
     this.CONSUME(T.Colon);
     this.SUBRULE(this.expression, { LABEL: 'value' });
   });
@@ -411,9 +411,12 @@ class SnnParser extends CstParser {
   });
 
   argument = this.RULE('argument', () => {
-    this.OPTION(() => {
-      this.CONSUME(T.Identifier, { LABEL: 'name' });
-      this.CONSUME(T.Colon);
+    this.OPTION({
+      GATE: () => this.LA(2).tokenType === T.Colon,
+      DEF: () => {
+        this.CONSUME(T.AnyName, { LABEL: 'name' });
+        this.CONSUME(T.Colon);
+      },
     });
     this.SUBRULE(this.expression, { LABEL: 'value' });
   });

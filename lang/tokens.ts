@@ -5,14 +5,22 @@
 import { createToken, Lexer, type TokenType } from 'chevrotain';
 
 /** Names. `µ` and `Ω` are allowed so unit names such as `µs` and `MΩ` lex as identifiers. */
-export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_µΩ][A-Za-z0-9_µΩ]*/, label: 'name' });
+
+
+/**
+ * Any word, keyword or not: argument names and option keys (`plasticity: STDP(…)`,
+ * `target: …`) may be keywords because the following ':' makes them unambiguous.
+ */
+export const AnyName = createToken({ name: 'AnyName', pattern: Lexer.NA, label: 'name' });
+
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_µΩ][A-Za-z0-9_µΩ]*/, label: 'name', categories: [AnyName] });
 
 function keyword(word: string, soft = false): TokenType {
   return createToken({
     name: word[0].toUpperCase() + word.slice(1),
     pattern: new RegExp(word),
     longer_alt: Identifier,
-    categories: soft ? [Identifier] : [],
+    categories: soft ? [Identifier, AnyName] : [AnyName],
     label: `'${word}'`,
   });
 }
@@ -112,6 +120,7 @@ export const allTokens: TokenType[] = [
   // longer keywords first, so that `in` never shadows `into`
   ...[...keywordTokens].sort((a, b) => String(b.PATTERN).length - String(a.PATTERN).length),
   Identifier,
+  AnyName,
 ];
 
 export const SnnLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });

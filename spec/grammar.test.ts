@@ -10,39 +10,30 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { IProduction, TokenType } from 'chevrotain';
+import {
+  Alternation, Alternative, NonTerminal, Option, Repetition, RepetitionMandatory,
+  RepetitionMandatoryWithSeparator, RepetitionWithSeparator, Rule, Terminal,
+  type IProduction, type TokenType,
+} from 'chevrotain';
+import { parser } from '../lang/parser.js';
+import * as T from '../lang/tokens.js';
 import { knownUnitNames } from '../compiler/units.js';
-
-/*
- * chevrotain is ESM only (its @chevrotain/* packages export just the "import" condition), while
- * mocha require()s test files through tsx's CommonJS hook, which then cannot require chevrotain.
- * So everything that imports chevrotain is loaded with import() in `before`.
- */
-let chev: typeof import('chevrotain');
-let T: typeof import('../lang/tokens.js');
-let parser: typeof import('../lang/parser.js')['parser'];
-let diagrams: typeof import('./gen-syntax-diagrams.js');
-
-before(async () => {
-  chev = await import('chevrotain');
-  T = await import('../lang/tokens.js');
-  ({ parser } = await import('../lang/parser.js'));
-  diagrams = await import('./gen-syntax-diagrams.js');
-  NAMED_TERMINALS = { NAME: T.Identifier, NUMBER: T.NumberLiteral, STRING: T.StringLiteral };
-  for (const t of T.allTokens) {
-    const lit = literalOf(t);
-    if (lit !== undefined) TOKEN_BY_LITERAL.set(lit, t);
-  }
-});
+import { SYNTAX_DIAGRAMS_PATH, syntaxDiagramsHtml } from './gen-syntax-diagrams.js';
 
 const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
-const EBNF_TEXT = readFileSync(here('./grammar.ebnf'), 'utf8');
+/* Files are read inside hooks and tests, never while mocha loads this file: an exception at load
+   time aborts the whole run (and mocha then reports a confusing module-loading error). */
+const readSpec = (name: string): string => readFileSync(here(name), 'utf8');
 
 // ------------------------------------------------------------------------------------------
 // Terminals: token names <-> how the EBNF writes them
 
 /** Tokens the EBNF writes by name rather than as a quoted literal. */
-let NAMED_TERMINALS: Readonly<Record<string, TokenType>> = {};
+const NAMED_TERMINALS: Readonly<Record<string, TokenType>> = {
+  NAME: T.Identifier,
+  NUMBER: T.NumberLiteral,
+  STRING: T.StringLiteral,
+};
 
 /** The literal a token stands for: its label without the quotes (`'neuron'` -> `neuron`). */
 function literalOf(t: TokenType): string | undefined {
@@ -51,6 +42,10 @@ function literalOf(t: TokenType): string | undefined {
 }
 
 const TOKEN_BY_LITERAL = new Map<string, TokenType>();
+for (const t of T.allTokens) {
+  const lit = literalOf(t);
+  if (lit !== undefined) TOKEN_BY_LITERAL.set(lit, t);
+}
 
 /** How the EBNF writes a token: `"neuron"`, `"'"`, `NAME`. */
 function display(tokenName: string): string {
@@ -123,7 +118,6 @@ function refs(g: G): { rules: string[]; tokens: string[] } {
 // The parser's side: chevrotain's grammar AST
 
 function fromGast(p: IProduction): G {
-  const { Alternation, Alternative, NonTerminal, Option, Repetition, RepetitionMandatory, RepetitionMandatoryWithSeparator, RepetitionWithSeparator, Terminal } = chev;
   const body = (ps: IProduction[]): G => seq(ps.map(fromGast));
   if (p instanceof NonTerminal) return { k: 'nt', name: p.nonTerminalName };
   if (p instanceof Terminal) return { k: 't', name: p.terminalType.name };
@@ -147,7 +141,7 @@ function fromGast(p: IProduction): G {
 function parserGrammar(): Map<string, G> {
   const out = new Map<string, G>();
   for (const [name, rule] of Object.entries(parser.getGAstProductions())) {
-    expect(rule).to.be.instanceOf(chev.Rule);
+    expect(rule).to.be.instanceOf(Rule);
     out.set(name, seq(rule.definition.map(fromGast)));
   }
   return out;
@@ -341,7 +335,9 @@ const whole = (source: string): RegExp => new RegExp(`^(?:${source})$`);
 describe('spec/grammar.ebnf', () => {
   let ebnf: Ebnf;
   let rules: Map<string, G>;
+  let EBNF_TEXT: string;
   before(() => {
+    EBNF_TEXT = readSpec('./grammar.ebnf');
     ebnf = readEbnf(EBNF_TEXT);
     rules = parserGrammar();
   });
@@ -398,8 +394,8 @@ describe('spec/grammar.ebnf', () => {
 
 describe('spec/syntax-diagrams.html', () => {
   it('is what spec/gen-syntax-diagrams.ts generates from the parser now', () => {
-    const committed = readFileSync(diagrams.SYNTAX_DIAGRAMS_PATH, 'utf8').replace(/\r\n/g, '\n');
-    const fresh = diagrams.syntaxDiagramsHtml().replace(/\r\n/g, '\n');
+    const committed = readFileSync(SYNTAX_DIAGRAMS_PATH, 'utf8').replace(/\r\n/g, '\n');
+    const fresh = syntaxDiagramsHtml().replace(/\r\n/g, '\n');
     expect(committed === fresh, 'spec/syntax-diagrams.html is stale: run `npx tsx spec/gen-syntax-diagrams.ts`').to.equal(true);
   });
 });
@@ -407,7 +403,7 @@ describe('spec/syntax-diagrams.html', () => {
 describe('spec/language.md', () => {
   /** Backticked words between `<!-- NAME:begin -->` and `<!-- NAME:end -->`. */
   const listed = (name: string): string[] => {
-    const md = readFileSync(here('./language.md'), 'utf8');
+    const md = readSpec('./language.md');
     const m = new RegExp(`<!-- ${name}:begin -->([\\s\\S]*?)<!-- ${name}:end -->`).exec(md);
     expect(m, `language.md marks the ${name} list`).to.not.equal(null);
     return [...m![1]!.matchAll(/`([^`\s]+)`/g)].map((x) => x[1]!).sort();

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+/**
+ * The `snn` command: argument parsing and output only, over the library API (index.ts).
+ * Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 usage error or unreadable file.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { checkFiles } from '../compiler/check/index.js';
+import { Messages } from '../lang/messages.js';
+import { sortDiagnostics } from '../lang/diagnostics.js';
+import { packageRoot } from '../compiler/paths.js';
+import { join } from 'node:path';
+import { OUTPUT_FORMATS, renderDiagnostics, type OutputFormat } from './render-diagnostics.js';
+import { runFmt } from './fmt.js';
+
+const EXIT_OK = 0;
+const EXIT_ERRORS = 1;
+const EXIT_USAGE = 2;
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function rules(): { code: string; name: string; doc: string; severity: string }[] {
+  return Object.entries(Messages).map(([name, m]) => ({ code: m.code, name, doc: m.doc, severity: m.severity }));
+}
+
+function useColor(format: OutputFormat): boolean {
+  return format === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR;
+}
+
+export function main(argv: string[]): number {
+  let exitCode = EXIT_OK;
+  const program = new Command();
+  program
+    .name('snn')
+    .description('A toolchain for spiking neural networks: check, format and compile .snn models.')
+    .version(version(), '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('check')
+    .description('check .snn files for syntax, name, unit and structure errors')
+    .argument('<files...>', '.snn files to check')
+    .addOption(new Option('-f, --format <format>', 'output format').choices([...OUTPUT_FORMATS]).default('text'))
+    .option('--quiet', 'print only errors, not warnings')
+    .action((files: string[], opts: { format: OutputFormat; quiet?: boolean }) => {
+      const result = checkFiles(files);
+      let diags = sortDiagnostics(result.diagnostics);
+      if (opts.quiet) diags = diags.filter((d) => d.severity === 'error');
+      const out = renderDiagnostics(diags, opts.format, result.sources, { color: useColor(opts.format), toolVersion: version(), rules: rules() });
+      if (out) process.stdout.write(out);
+      if (result.diagnostics.some((d) => d.code === Messages.FileNotReadable.code)) exitCode = EXIT_USAGE;
+      else exitCode = result.diagnostics.some((d) => d.severity === 'error') ? EXIT_ERRORS : EXIT_OK;
+    });
+
+  program
+    .command('fmt')
+    .description('rewrite .snn files in the canonical format')
+    .argument('<files...>', '.snn files to format')
+    .option('--check', 'do not write; exit 1 if any file would change')
+    .action((files: string[], opts: { check?: boolean }) => {
+      exitCode = runFmt(files, { check: opts.check === true, color: useColor('text') });
+    });
+
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here with code 0; everything else is a usage error.
+      return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    throw e;
+  }
+  return exitCode;
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (e) {
+  // A bug must still not print a stack trace at the user: say what happened and how to report it.
+  process.stderr.write(`snn: internal error: ${e instanceof Error ? e.message : String(e)}\n(this is a bug in snn; set SNN_DEBUG=1 for details)\n`);
+  if (process.env.SNN_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : ''}\n`);
+  process.exitCode = 70;
+}
