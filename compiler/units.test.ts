@@ -161,3 +161,13 @@ describe('units: suggestions', () => {
     expect(suggestUnit('mV')).to.equal(undefined);
   });
 });
+
+describe('the stored unit table', function () {
+  it('equals what mathjs computes now (regenerate with `npx tsx compiler/unit-defs.ts`)', async function () {
+    this.timeout(30000); // loading mathjs is slow
+    const { computeUnitTable, renderUnitTable } = await import('./unit-defs.js');
+    const { readFileSync } = await import('node:fs');
+    const stored = readFileSync(new URL('./unit-table.generated.json', import.meta.url), 'utf8');
+    expect(stored).to.equal(renderUnitTable(computeUnitTable()));
+  });
+});

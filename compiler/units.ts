@@ -21,7 +21,7 @@
  * Unit scales are taken from mathjs, never written by hand. The table is deliberately
  * small (no h, d, min, L, ...) so a bare model name is never silently a unit.
  */
-import { unit, Unit } from 'mathjs';
+import UNIT_TABLE from './unit-table.generated.json' with { type: 'json' };
 
 /** Exponents over the SI base dimensions, in the order of `BASE_DIMS`. */
 export type Dim = readonly number[];
@@ -131,34 +131,14 @@ export const INTERNAL_UNIT_SYSTEM = Object.freeze({
   concentration: 'mM', angle: 'rad', mass: 'ug', amount: 'amol', temperature: 'K',
 });
 
-/** snn unit name -> the mathjs expression that defines it. Nothing else is a unit. */
-const UNIT_DEFS: Readonly<Record<string, string>> = (() => {
-  const defs: Record<string, string> = {};
-  const fam = (base: string, prefixes: string[]) => prefixes.forEach((p) => (defs[p + base] = p + base));
-  fam('s', ['', 'm', 'u', 'n']);
-  fam('V', ['', 'm', 'u']);
-  fam('A', ['', 'm', 'u', 'n', 'p']);
-  fam('S', ['', 'm', 'u', 'n', 'p']);
-  fam('F', ['', 'u', 'n', 'p', 'f']);
-  fam('ohm', ['', 'k', 'M', 'G']);
-  fam('Hz', ['', 'k']);
-  fam('m', ['', 'c', 'm', 'u', 'n']);
-  fam('C', ['', 'n', 'p']);
-  defs['mol'] = 'mol';
-  for (const p of ['', 'm', 'u', 'n']) defs[p + 'M'] = `${p}mol/L`; // molar = mol/L
-  defs['rad'] = 'rad';
-  defs['deg'] = 'deg';
-  return defs;
-})();
-
 interface UnitInfo { dim: Dim; si: number }
-/** Each unit's dimension and SI scale, computed by mathjs. */
+/**
+ * Each unit's dimension and SI scale. The table is computed by mathjs (compiler/unit-defs.ts)
+ * and stored in unit-table.generated.json so the CLI does not load mathjs at start-up (2 s);
+ * units.test.ts checks the stored table against a fresh mathjs computation.
+ */
 const TABLE: ReadonlyMap<string, UnitInfo> = new Map(
-  Object.entries(UNIT_DEFS).map(([name, expr]) => {
-    const u = unit(1, expr);
-    const dim = mk(...BASE_DIMS.map(([b]) => u.dimensions[Unit.BASE_DIMENSIONS.indexOf(b)] ?? 0));
-    return [name, { dim, si: u.toSI().value }] as const;
-  }),
+  Object.entries(UNIT_TABLE as Record<string, { dim: number[]; si: number }>).map(([name, u]) => [name, { dim: mk(...u.dim), si: u.si }] as const),
 );
 
 /** Maps the accepted spellings µ/μ (micro) and Ω/Ω (ohm) to the ASCII names. */

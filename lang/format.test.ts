@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -330,6 +331,46 @@ neuron N {  # on the brace
 }
 # end of file
 `);
+  });
+
+  it('keeps the AST of random expressions (parentheses, precedence, units, spacing)', () => {
+    const { expr } = fc.letrec<{ atom: string; arith: string; cmp: string; logic: string; expr: string }>((tie) => {
+      const sp = fc.constantFrom(' ', '', '  ');
+      const join = (parts: fc.Arbitrary<string>[]) => fc.tuple(...parts).map((xs) => xs.join(''));
+      return {
+        atom: fc.oneof(
+          { maxDepth: 3, withCrossShrink: true },
+          fc.constantFrom('a', 'v_th', '1', '2.5', '.5e2', '10 ms', '1 mV/ms', '2 um^2', '3 ms^-1', '4 nA*ms', '"s"', 'true', 'p.v', 'p[1:2]', 'p[::2]'),
+          join([fc.constant('f('), tie('expr'), fc.constant(', k: '), tie('arith'), fc.constant(')')]),
+          join([fc.constant('['), tie('arith'), fc.constant(', '), tie('atom'), fc.constant(']')]),
+          join([fc.constant('('), tie('expr'), fc.constant(')')]),
+        ),
+        arith: fc.oneof(
+          { maxDepth: 3, withCrossShrink: true },
+          tie('atom'),
+          join([fc.constantFrom('-', '+', '- '), tie('atom')]),
+          join([tie('arith'), sp, fc.constantFrom('+', '-', '*', '/', '%', '^'), sp, tie('arith')]).filter((x) => !/\^\s*[+-]\s*[+-]/.test(x)),
+        ),
+        cmp: fc.oneof(tie('arith'), join([tie('arith'), sp, fc.constantFrom('<', '<=', '>', '>=', '==', '!='), sp, tie('arith')])),
+        logic: fc.oneof(
+          { maxDepth: 3, withCrossShrink: true },
+          tie('cmp'),
+          join([fc.constant('not '), tie('cmp')]),
+          join([tie('logic'), fc.constantFrom(' and ', ' or '), tie('logic')]),
+        ),
+        expr: fc.oneof(tie('logic'), join([tie('logic'), fc.constantFrom(' -> ', '->'), tie('logic')])),
+      };
+    });
+    fc.assert(
+      fc.property(expr, (e) => {
+        const text = `network n {\n  y = ${e}\n}\n`;
+        if (parse(text, 'test.snn').diagnostics.some((d) => d.severity === 'error')) return; // e.g. `a ^ - - b`
+        const out = formatted(text);
+        expect(shape(parse(out, 'test.snn').ast)).to.deep.equal(shape(parse(text, 'test.snn').ast));
+        expect(formatted(out)).to.equal(out);
+      }),
+      { numRuns: 150, seed: 7 },
+    );
   });
 
   it('refuses to format a file with syntax errors', () => {

@@ -106,7 +106,7 @@ function binary(e: A.Binary): string {
     return `${formatExpr(e.left, POSTFIX)}${spaced ? ' ^ ' : '^'}${formatExpr(e.right, 8)}`;
   }
   // `->` and comparisons take one operand level on each side; the others are left-associative.
-  const [lmin, rmin] = p === 1 ? [2, 2] : p === 5 ? [6, 6] : [p, p + 1];
+  const [lmin, rmin] = p === 1 ? [2, 2] : p === 5 ? [6, 6] : [p, p];
   return `${formatExpr(e.left, lmin)} ${e.op} ${formatExpr(e.right, rmin)}`;
 }
 

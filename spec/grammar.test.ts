@@ -15,6 +15,7 @@ import {
   RepetitionMandatoryWithSeparator, RepetitionWithSeparator, Rule, Terminal,
   type IProduction, type TokenType,
 } from 'chevrotain';
+import { parse } from '../lang/parse.js';
 import { parser } from '../lang/parser.js';
 import * as T from '../lang/tokens.js';
 import { knownUnitNames } from '../compiler/units.js';
@@ -417,5 +418,14 @@ describe('spec/language.md', () => {
 
   it('lists exactly the units of compiler/units.ts', () => {
     expect(listed('units')).to.deep.equal(knownUnitNames().sort());
+  });
+
+  it('has ```snn examples that parse without a syntax error', () => {
+    const blocks = [...readSpec('./language.md').matchAll(/^```snn\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+    expect(blocks.length).to.be.greaterThan(3);
+    for (const [i, text] of blocks.entries()) {
+      const problems = parse(text, `language.md example ${i + 1}`).diagnostics.map((d) => `${d.code} ${d.message} at ${d.range.start.line}:${d.range.start.column}`);
+      expect(problems, `example ${i + 1}:\n${text}`).to.deep.equal([]);
+    }
   });
 });
