@@ -229,7 +229,8 @@ describe('format', () => {
     for (const [name, text] of ALL) {
       it(name, () => {
         const out = formatted(text);
-        expect(out.endsWith('\n') && !out.endsWith('\n\n')).to.equal(true, 'exactly one final newline');
+        if (text.trim() === '') expect(out).to.equal('');
+        else expect(out.endsWith('\n') && !out.endsWith('\n\n')).to.equal(true, 'exactly one final newline');
         for (const line of out.split('\n')) {
           expect(line).not.to.match(/\s$/);
           expect(line).not.to.match(/^\t/);

@@ -106,7 +106,7 @@ function binary(e: A.Binary): string {
     return `${formatExpr(e.left, POSTFIX)}${spaced ? ' ^ ' : '^'}${formatExpr(e.right, 8)}`;
   }
   // `->` and comparisons take one operand level on each side; the others are left-associative.
-  const [lmin, rmin] = p === 1 ? [2, 2] : p === 5 ? [6, 6] : [p, p];
+  const [lmin, rmin] = p === 1 ? [2, 2] : p === 5 ? [6, 6] : [p, p + 1];
   return `${formatExpr(e.left, lmin)} ${e.op} ${formatExpr(e.right, rmin)}`;
 }
 
@@ -135,7 +135,7 @@ export function formatUnit(u: A.UnitExpr): string {
 }
 
 function quote(value: string): string {
-  const body = value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r');
+  const body = value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
   return `"${body}"`;
 }
 
@@ -264,8 +264,7 @@ class Printer {
   document(doc: A.Document): string {
     for (const c of doc.comments) this.place(doc, doc.items, c);
     this.entries(doc, doc.items, -1);
-    while (this.out.length > 0 && this.out[this.out.length - 1] === '') this.out.pop();
-    return `${this.out.join('\n')}\n`;
+    return this.out.length === 0 ? '' : `${this.out.join('\n')}\n`;
   }
 
   private at(n: Item): Attached {

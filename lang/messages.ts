@@ -153,7 +153,7 @@ export const Messages = {
   UnusedState: {
     code: 'SNN1102', severity: 'warning',
     message: "state variable '{0}' is never read",
-    doc: 'A state variable nothing reads has no effect on the model.',
+    doc: "A state variable that nothing but its own equation and updates reads has no effect on the model (a neuron's first state variable, its output, is exempt).",
   },
   UnusedAlias: {
     code: 'SNN1103', severity: 'warning',

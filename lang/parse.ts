@@ -32,7 +32,7 @@ export function parse(text: string, path = '<input>'): ParseResult {
     tokens.push(t);
   }
   // Re-type unterminated strings as strings for the parser.
-  parser.input = tokens.map((t) => (t.tokenType === UnterminatedString ? { ...t, tokenType: stringType } : t));
+  parser.input = tokens.map((t) => (t.tokenType === UnterminatedString ? { ...t, tokenType: stringType, tokenTypeIdx: stringType.tokenTypeIdx! } : t));
   const cst = parser.document();
   const seen = new Set<number>();
   for (const err of parser.errors) {

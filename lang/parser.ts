@@ -87,10 +87,10 @@ class SnnParser extends CstParser {
   });
 
   qualifiedName = this.RULE('qualifiedName', () => {
-    this.CONSUME(T.Identifier, { LABEL: 'parts' });
+    this.CONSUME(T.AnyName, { LABEL: 'parts' });
     this.MANY(() => {
       this.CONSUME(T.Dot);
-      this.CONSUME2(T.Identifier, { LABEL: 'parts' });
+      this.CONSUME2(T.AnyName, { LABEL: 'parts' });
     });
   });
 

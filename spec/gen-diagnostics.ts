@@ -6,11 +6,11 @@
  *
  * spec/diagnostics.test.ts fails when the committed file differs from a fresh generation.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Messages, type MessageDef } from '../lang/messages.js';
-import { formatExpectation, loadCases, SPEC_DIR, type ConformanceCase } from './conformance/cases.js';
+import { formatExpectation, loadCases, REPO_DIR, SPEC_DIR, type ConformanceCase } from './conformance/cases.js';
 
 export const DIAGNOSTICS_MD = path.join(SPEC_DIR, 'diagnostics.md');
 
@@ -73,6 +73,16 @@ function fence(text: string): string {
   return `${ticks}snn\n${body}\n${ticks}`;
 }
 
+/** Conformance files a case imports with `use "…"` (those that exist), as repository-relative paths. */
+function importedFiles(c: ConformanceCase): string[] {
+  const out: string[] = [];
+  for (const m of c.text.matchAll(/^\s*use\b[^"\n]*"([^"\n]+)"/gm)) {
+    const abs = path.resolve(path.dirname(c.path), m[1]!);
+    if (abs !== c.path && existsSync(abs)) out.push(path.relative(REPO_DIR, abs).split(path.sep).join('/'));
+  }
+  return out;
+}
+
 function section(e: CatalogueEntry, cases: readonly ConformanceCase[]): string {
   const out: string[] = [];
   out.push(`### ${e.code} ${e.name} (${e.severity}${e.retired ? ', retired' : ''})`, '');
@@ -91,6 +101,9 @@ function section(e: CatalogueEntry, cases: readonly ConformanceCase[]): string {
     let intro = `Example: \`${ex.rel}\` is reported at ${lineList(mine)}`;
     if (others.length) intro += `; the same file also gives ${others.map(formatExpectation).join(', ')}`;
     out.push(`${intro}.`, '', fence(ex.text), '');
+    for (const rel of importedFiles(ex)) {
+      out.push(`It imports \`${rel}\`:`, '', fence(readFileSync(path.join(REPO_DIR, ...rel.split('/')), 'utf8')), '');
+    }
   } else if (!e.retired) {
     out.push('_No conformance case triggers this code yet._', '');
   }

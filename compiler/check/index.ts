@@ -103,8 +103,9 @@ class Session {
     const visible = new Map<string, ModelInfo>();
     if (ctx.modules) for (const m of ctx.modules) for (const [k, v] of m.file.models) visible.set(k, v);
     const imported = new Map<string, { model: ModelInfo; at: A.Ident | undefined; used: boolean }>();
+    const unresolved = new Set<string>();
     for (const item of parsed.ast.items) {
-      if (item.kind === 'Use') reporter.guard('use', item.range, () => this.use(item, path, reporter, imported, ctx.modules));
+      if (item.kind === 'Use') reporter.guard('use', item.range, () => this.use(item, path, reporter, imported, unresolved, ctx.modules));
     }
     for (const [k, v] of imported) visible.set(k, v.model);
     const local = new Map<string, A.ModelDecl>();
@@ -135,6 +136,7 @@ class Session {
         const imp = imported.get(name);
         if (imp) imp.used = true;
       },
+      isUnresolved: (name) => (unresolved.has(name) || unresolved.has('*')) && !visible.has(name) && !stdlib.has(name),
     };
     for (const item of parsed.ast.items) {
       if (item.kind === 'Network') reporter.guard('network', item.range, () => new NetworkChecker(item, reporter, lookup).check());
@@ -154,8 +156,14 @@ class Session {
     fromPath: string,
     reporter: Reporter,
     imported: Map<string, { model: ModelInfo; at: A.Ident | undefined; used: boolean }>,
+    unresolved: Set<string>,
     loadingStdlib: StdlibModule[] | undefined,
   ): void {
+    // After a failed `use`, names it would have provided are unknown, not undeclared ('*': any name).
+    const giveUp = (): void => {
+      if (u.names.length === 0) unresolved.add('*');
+      for (const n of u.names) unresolved.add(n.name);
+    };
     let models: Map<string, ModelInfo>;
     let label: string;
     if (u.source.kind === 'module') {
@@ -169,6 +177,7 @@ class Session {
         if (!mod) {
           const hint = didYouMean(name, mods.map((m) => m.name)) ?? `modules: ${mods.map((m) => m.name).join(', ')}`;
           reporter.report('UnknownModule', u.source.range, [name], { hint });
+          giveUp();
           return;
         }
         models = mod.file.models;
@@ -179,15 +188,20 @@ class Session {
       if (this.stack.includes(target)) {
         const cycle = [...this.stack.slice(this.stack.indexOf(target)), target].map((p) => basename(p)).join(' -> ');
         reporter.report('ImportCycle', u.source.range, [cycle]);
+        giveUp();
         return;
       }
       const text = this.read(target);
       if (text === undefined) {
         reporter.report('FileNotFound', u.source.range, [u.source.path]);
+        giveUp();
         return;
       }
       const f = this.checkFile(target, text);
-      const errors = f.diagnostics.filter((d) => d.severity === 'error').length;
+      // A cycle through the imported file runs through this one too: report it here, not as an error count.
+      const cycleDiag = f.diagnostics.find((d) => d.name === 'ImportCycle');
+      const errors = f.diagnostics.filter((d) => d.severity === 'error' && d.name !== 'ImportCycle').length;
+      if (cycleDiag) reporter.report('ImportCycle', u.source.range, [cycleDiag.message.replace(/^import cycle: /, '')]);
       if (errors > 0) reporter.report('ImportHasErrors', u.source.range, [u.source.path, errors]);
       models = f.models;
     }
@@ -200,6 +214,7 @@ class Session {
       if (!m) {
         const hint = didYouMean(n.name, models.keys());
         reporter.report('ImportedNameNotFound', n.range, [label, n.name], hint ? { hint } : {});
+        unresolved.add(n.name);
         continue;
       }
       imported.set(n.name, { model: m, at: n, used: false });

@@ -32,6 +32,8 @@ export class ModelChecker {
   private readonly used = new Set<string>();
   private readonly assigned = new Set<string>();
   private readonly aliasStack: string[] = [];
+  /** While typing x's own equation or an assignment to x: x reading itself is not a use. */
+  private selfTarget: string | undefined;
 
   constructor(readonly decl: A.ModelDecl, readonly reporter: Reporter, file: string, fromStdlib: boolean) {
     this.info = {
@@ -144,6 +146,7 @@ export class ModelChecker {
           return x;
         }
         const s = this.syms.get(name);
+        if (s && name === this.selfTarget) return this.typeOfSym(s);
         if (!s) {
           const c = BUILTIN_CONSTANTS.get(name);
           return c ? quantity(paramDim(c.unit), c.value) : undefined;
@@ -214,6 +217,7 @@ export class ModelChecker {
     const cycle = this.aliasCycle(a.name.name, a.value, [a.name.name]);
     if (cycle) {
       this.reporter.report('CyclicAlias', a.name.range, [a.name.name, cycle.join(' -> ')]);
+      walkNames(a.value, (n) => this.used.add(n.name));
       this.aliasStack.pop();
       this.info.aliases.set(a.name.name, { name: a.name.name, range: a.name.range });
       return UNKNOWN;
@@ -317,7 +321,9 @@ export class ModelChecker {
         if (it.kind !== 'Ode') continue;
         const name = it.target.name;
         const sym = this.syms.get(name);
+        this.selfTarget = name;
         const rhsType = it.rhs ? this.typer().type(it.rhs) : UNKNOWN;
+        this.selfTarget = undefined;
         if (it.order > 1) {
           this.reporter.report('HigherOrderOde', it.target.range, [`${name}${"'".repeat(it.order)}`, it.order]);
           continue;
@@ -371,8 +377,10 @@ export class ModelChecker {
         }
         continue;
       }
-      const valueType = st.value ? typer.type(st.value) : UNKNOWN;
       const name = st.target.name;
+      this.selfTarget = name;
+      const valueType = st.value ? typer.type(st.value) : UNKNOWN;
+      this.selfTarget = undefined;
       if (args?.has(name)) {
         this.reporter.report('UnsupportedOperator', st.target.range, [st.op, `'${name}' is a handler argument and cannot be assigned`]);
         continue;
@@ -465,12 +473,15 @@ export class ModelChecker {
 
   // ----------------------------------------------------------------- unused
   private unused(): void {
+    // A neuron's first state variable is its output (the membrane, read by recordings and
+    // readouts), so reading only itself is not suspicious there.
+    const output = this.kind === 'neuron' ? [...this.syms.values()].find((s) => s.kind === 'state')?.name : undefined;
     for (const s of this.syms.values()) {
       if (s.kind === 'parameter' && !this.used.has(s.name)) this.reporter.report('UnusedParameter', s.range, [s.name]);
       if (s.kind === 'alias' && !this.used.has(s.name)) this.reporter.report('UnusedAlias', s.range, [s.name]);
       if (s.kind === 'state') {
         if (!this.assigned.has(s.name)) this.reporter.report('StateWithoutDynamics', s.range, [s.name]);
-        else if (!this.used.has(s.name)) this.reporter.report('UnusedState', s.range, [s.name]);
+        else if (!this.used.has(s.name) && s.name !== output) this.reporter.report('UnusedState', s.range, [s.name]);
       }
     }
   }

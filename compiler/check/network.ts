@@ -32,6 +32,8 @@ export interface ModelLookup {
   names(): Iterable<string>;
   /** Record that a model was used (for unused-import warnings). */
   markUsed(name: string): void;
+  /** Names a failed `use` selected: already reported, so they are unknown rather than undeclared. */
+  isUnresolved(name: string): boolean;
 }
 
 export class NetworkChecker {
@@ -124,6 +126,7 @@ export class NetworkChecker {
     if (bi && bi.kind !== 'math') return { kind: 'builtin', builtinKind: bi.kind, name: bi.name };
     const c = BUILTIN_CONSTANTS.get(name);
     if (c) return quantity(paramDim(c.unit), c.value);
+    if (this.models.isUnresolved(name)) return UNKNOWN;
     return undefined;
   }
 
@@ -189,14 +192,34 @@ export class NetworkChecker {
     }
     const b = BUILTINS.get(callee);
     if (b && b.kind !== 'math' && b.kind !== 'network') return this.builtinCall(call, b, typer);
+    if (!b && this.models.isUnresolved(callee)) {
+      for (const a of call.args) if (a.value) typer.type(a.value);
+      return UNKNOWN;
+    }
     return undefined;
   }
 
   /** `IF_curr_exp(tau_m: 10 ms)`: named parameter overrides in the parameter's unit. */
   private overrides(call: A.Call, m: ModelInfo): void {
-    const extra = m.kind === 'synapse' ? ['weight', 'delay'] : [];
+    // PyNN-style extras: a synapse type carries weight and delay; a spike array its spike times.
+    const extra = m.kind === 'synapse' ? ['weight', 'delay'] : m.isSpikeSource ? ['spike_times'] : [];
     for (const a of call.args) {
       if (!a.value) continue;
+      if (a.name?.name === 'spike_times' && extra.includes('spike_times')) {
+        // A list of times for all neurons, or a list of such lists, one per neuron.
+        const times = (l: A.List): void => {
+          for (const item of l.items) {
+            if (item.kind === 'List') times(item);
+            else this.checkValue(item, this.typer.type(item), TIME, m.name, 'spike_times');
+          }
+        };
+        if (a.value.kind === 'List') times(a.value);
+        else {
+          const lt = this.typer.type(a.value);
+          if (lt.kind !== 'list' && lt.kind !== 'unknown') this.reporter.report('WrongArgumentKind', a.value.range, [m.name, 'a list of times [10 ms, 20 ms]', "'spike_times'", describeType(lt)]);
+        }
+        continue;
+      }
       const t = this.typer.type(a.value);
       if (!a.name) {
         this.reporter.report('WrongArgumentCount', a.range, [m.name, 'only named parameter values', 'a positional argument'], { hint: `write ${m.name}(name: value)` });
@@ -374,7 +397,7 @@ export class NetworkChecker {
   /** A reference to a model of the given kind: a name or a call with overrides. */
   private modelRef(e: A.Expr, kind: A.ModelKind, what: string): ModelInfo | undefined {
     const nameNode = e.kind === 'Name' ? e : e.kind === 'Call' && e.callee.kind === 'Name' ? e.callee : undefined;
-    if (nameNode && !this.models.get(nameNode.name) && !this.bindings.has(nameNode.name) && !BUILTINS.has(nameNode.name)) {
+    if (nameNode && !this.models.get(nameNode.name) && !this.models.isUnresolved(nameNode.name) && !this.bindings.has(nameNode.name) && !BUILTINS.has(nameNode.name)) {
       const candidates = [...this.models.names()].filter((n) => this.models.get(n)?.kind === kind);
       const hint = didYouMean(nameNode.name, candidates);
       this.reporter.report('UnknownModel', nameNode.range, [what, nameNode.name], hint ? { hint } : {});
