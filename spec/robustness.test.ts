@@ -59,6 +59,13 @@ describe('robustness: mutation fuzzing of checkText', function () {
     assert.match(String(rangeProblem({ start: { offset: 3, line: 2, column: 1 }, end: { offset: 2, line: 1, column: 3 } }, text)), /after end/);
   });
 
+  it('the judge flags a certainly-broken input that gets no error, and accepts a valid one', () => {
+    const valid = corpus.find((f) => f.rel.startsWith('examples/'))!;
+    assert.deepEqual(checkMutant(valid.text, valid.mutantPath, []).failures, []);
+    const flagged = checkMutant(valid.text, valid.mutantPath, ['(forced for this test)']).failures;
+    assert.deepEqual(flagged.map((f) => f.kind), ['missing-diagnostic']);
+  });
+
   it('every corpus file truncated just inside its first { … } block gets an error', () => {
     for (const f of corpus) {
       const at = f.text.search(/^[a-z]+ [A-Za-z_]\w* \{/m);
