@@ -141,9 +141,9 @@ class Session {
     for (const item of parsed.ast.items) {
       if (item.kind === 'Network') reporter.guard('network', item.range, () => new NetworkChecker(item, reporter, lookup).check());
     }
-    // A model used by another local model's network counts as used; a selected import nobody names is not.
+    // A selected import no network names is unused (models cannot refer to other models).
     for (const [name, imp] of imported) {
-      if (!imp.used && imp.at && !mentionedInModels(parsed.ast, name)) reporter.report('UnusedImport', imp.at.range, [name]);
+      if (!imp.used && imp.at) reporter.report('UnusedImport', imp.at.range, [name]);
     }
     file.diagnostics.push(...reporter.diagnostics);
     this.stack.pop();
@@ -220,13 +220,6 @@ class Session {
       imported.set(n.name, { model: m, at: n, used: false });
     }
   }
-}
-
-function mentionedInModels(doc: A.Document, name: string): boolean {
-  // Models never refer to other models today; kept as the single place to extend when they can.
-  void doc;
-  void name;
-  return false;
 }
 
 /** Check one file's text. Diagnostics of imported files are summarised at the `use` (SNN1016). */

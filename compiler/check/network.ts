@@ -552,16 +552,11 @@ export class NetworkChecker {
         this.reporter.report('WrongArgumentKind', conn.value.range, ['Projection', 'a connector (AllToAll, OneToOne, FixedProbability, …)', 'the second argument', describeType(t)]);
       }
     }
-    let trainable = false;
     for (const extra of positional.slice(2)) {
-      if (extra.value?.kind === 'Name' && extra.value.name === 'trainable') {
-        trainable = true;
-        continue;
-      }
+      if (extra.value?.kind === 'Name' && extra.value.name === 'trainable') continue; // the flag
       this.reporter.report('WrongArgumentCount', extra.range, ['Projection', 'pre -> post, a connector, the flag trainable and named options', 'another positional argument']);
       if (extra.value) this.typer.type(extra.value);
     }
-    void trainable;
     const postModels = post.kind === 'population' ? post.models : [];
     let weightDim: Dim | undefined;
     let receptor = '';
