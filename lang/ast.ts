@@ -250,6 +250,19 @@ export type BinaryOp =
   | '<' | '<=' | '>' | '>=' | '==' | '!='
   | '+' | '-' | '*' | '/' | '%' | '^';
 
+/**
+ * Operator precedence, loosest (1) to tightest (9); postfix call/member/index is 10. Shared by the
+ * parser's CST-to-AST step and the formatter; spec/language.md §Expressions is the prose.
+ * `->` and the comparisons are non-associative, `^` is right-associative, the rest left.
+ */
+export const BINARY_PRECEDENCE: { readonly [op in BinaryOp]: number } = {
+  '->': 1, or: 2, and: 3, '<': 5, '<=': 5, '>': 5, '>=': 5, '==': 5, '!=': 5,
+  '+': 6, '-': 6, '*': 7, '/': 7, '%': 7, '^': 9,
+};
+/** `not x < y` is not (x < y); `-x^2` is -(x^2); `-a * b` is (-a) * b. */
+export const UNARY_PRECEDENCE: { readonly [op in UnaryOp]: number } = { not: 4, '-': 8, '+': 8 };
+export const POSTFIX_PRECEDENCE = 10;
+
 export interface Binary extends NodeBase {
   kind: 'Binary';
   op: BinaryOp;

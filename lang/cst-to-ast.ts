@@ -4,6 +4,7 @@
  */
 import type { CstElement, CstNode, IToken } from 'chevrotain';
 import type * as A from './ast.js';
+import { BINARY_PRECEDENCE as A_BINARY_PRECEDENCE, UNARY_PRECEDENCE as A_UNARY_PRECEDENCE } from './ast.js';
 import type { Range, SourceFile } from './source.js';
 import { makeDiagnostic, type Diagnostic } from './diagnostics.js';
 
@@ -24,7 +25,8 @@ export class CstToAst {
   }
 
   private node(c: Children, key: string): CstNode | undefined {
-    return this.nodes(c, key)[0];
+    for (const e of c[key] ?? []) if (!isToken(e)) return e;
+    return undefined;
   }
 
   private tokens(c: Children, key: string): IToken[] {
@@ -32,7 +34,8 @@ export class CstToAst {
   }
 
   private token(c: Children, key: string): IToken | undefined {
-    return this.tokens(c, key)[0];
+    for (const e of c[key] ?? []) if (isToken(e) && !e.isInsertedInRecovery && !Number.isNaN(e.startOffset)) return e;
+    return undefined;
   }
 
   tokenRange(t: IToken): Range {
@@ -306,71 +309,57 @@ export class CstToAst {
   }
 
   // ------------------------------------------------------------- expressions
+  /**
+   * The flat `expression` rule (operands with prefix operators, joined by binary operators) to a
+   * tree, by precedence climbing over BINARY_PRECEDENCE and UNARY_PRECEDENCE (lang/ast.ts). The
+   * CST keeps operands, prefixes and operators in separate lists; their source offsets give the
+   * order back.
+   */
   expression(n: CstNode): A.Expr {
     const c = n.children;
-    switch (n.name) {
-      case 'expression': {
-        const lhs = this.expression(this.node(c, 'lhs')!);
-        const rhs = this.node(c, 'rhs');
-        return rhs ? this.binary('->', lhs, this.expression(rhs), n) : lhs;
-      }
-      case 'orExpr':
-      case 'andExpr':
-      case 'comparison':
-      case 'additive':
-      case 'multiplicative': {
-        const operands = this.nodes(c, 'operands').map((o) => this.expression(o));
-        const ops = (c.ops ?? []).filter(isToken);
-        let acc = operands[0] ?? this.missing(n);
-        for (let i = 0; i < ops.length; i++) {
-          const right = operands[i + 1];
-          acc = this.binary(ops[i].image as A.BinaryOp, acc, right, n, acc.range.start.offset);
-        }
-        return acc;
-      }
-      case 'notExpr':
-      case 'unary': {
-        const inner = this.node(c, 'inner');
-        if (inner) return this.expression(inner);
-        const op = this.token(c, 'op');
-        const operand = this.node(c, 'operand');
-        const u: A.Unary = { kind: 'Unary', op: (op?.image ?? '-') as A.UnaryOp, ...this.base(n) };
-        if (operand) u.operand = this.expression(operand);
-        return u;
-      }
-      case 'power': {
-        const base = this.node(c, 'base');
-        const b = base ? this.expression(base) : this.missing(n);
-        const exponent = this.node(c, 'exponent');
-        return exponent ? this.binary('^', b, this.expression(exponent), n) : b;
-      }
-      case 'postfix':
-        return this.postfix(n);
-      default:
-        return this.missing(n);
+    // The common case, one operand and no operator, needs no precedence climbing.
+    if (c.ops === undefined && c.prefix === undefined && c.operands?.length === 1 && !isToken(c.operands[0]!)) return this.postfix(c.operands[0]);
+    const items: ExprItem[] = [];
+    for (const t of this.tokens(c, 'prefix')) items.push({ at: t.startOffset, prefix: t });
+    for (const t of this.tokens(c, 'ops')) items.push({ at: t.startOffset, op: t });
+    for (const o of this.nodes(c, 'operands')) {
+      const at = o.location && !Number.isNaN(o.location.startOffset) ? o.location.startOffset : firstToken(o)?.startOffset;
+      if (at !== undefined) items.push({ at, operand: o });
     }
+    if (items.length === 0) return this.missing(n);
+    if (items.length > 1) items.sort((a, b) => a.at - b.at);
+    const climber = new PrecedenceClimber(this, items, n);
+    const e = climber.parse(0);
+    return n.recoveredNode && (e.kind === 'Binary' || e.kind === 'Unary') ? { ...e, recovered: true } : e;
   }
 
-  private binary(op: A.BinaryOp, left: A.Expr, right: A.Expr | undefined, n: CstNode, startOffset?: number): A.Binary {
-    const b: A.Binary = { kind: 'Binary', op, left, ...this.base(n) };
-    if (right) {
-      b.right = right;
-      b.range = { start: left.range.start, end: right.range.end };
-    } else if (startOffset !== undefined) {
-      b.range = { start: left.range.start, end: b.range.end };
-    }
-    return b;
+  /** `a < b < c` and `a -> b -> c`: these operators do not chain. */
+  nonAssociative(op: IToken): void {
+    this.diagnostics.push(makeDiagnostic('ChainedOperator', this.src.path, this.tokenRange(op), [op.image]));
+  }
+
+  binary(op: A.BinaryOp, left: A.Expr, right: A.Expr): A.Binary {
+    return { kind: 'Binary', op, left, right, range: { start: left.range.start, end: right.range.end } };
+  }
+
+  unary(op: IToken, operand: A.Expr): A.Unary {
+    return { kind: 'Unary', op: op.image as A.UnaryOp, operand, range: { start: this.tokenRange(op).start, end: operand.range.end } };
+  }
+
+  /** Where an operand is missing (only after a syntax error): an empty range just after `t`. */
+  missingAfter(t: IToken): A.Name {
+    const end = (t.endOffset ?? t.startOffset) + 1;
+    return { kind: 'Name', name: '', range: this.src.rangeOf(end, end), recovered: true };
   }
 
   /** A placeholder for an expression the parser could not build (only after a syntax error). */
-  private missing(n: CstNode): A.Name {
+  missing(n: CstNode): A.Name {
     return { kind: 'Name', name: '', range: this.range(n), recovered: true };
   }
 
-  private postfix(n: CstNode): A.Expr {
+  postfix(n: CstNode): A.Expr {
     const c = n.children;
-    const prim = this.node(c, 'primary');
-    let acc = prim ? this.primary(prim) : this.missing(n);
+    let acc = this.primary(n);
     for (const s of this.nodes(c, 'suffixes')) {
       const sr = this.range(s);
       const range = { start: acc.range.start, end: sr.end };
@@ -411,23 +400,28 @@ export class CstToAst {
     return acc;
   }
 
+  /** The primary part of a `postfix` node (the parser inlines it there). */
   private primary(n: CstNode): A.Expr {
     const c = n.children;
     const q = this.node(c, 'quantity');
     if (q) return this.quantity(q);
+    const id = this.token(c, 'Identifier');
+    if (id) return { kind: 'Name', name: id.image, range: this.tokenRange(id) };
     const str = this.token(c, 'StringLiteral');
     if (str) return { kind: 'String', value: unquote(str.image), range: this.tokenRange(str) };
     const t = this.token(c, 'True');
     if (t) return { kind: 'Bool', value: true, range: this.tokenRange(t) };
     const f = this.token(c, 'False');
     if (f) return { kind: 'Bool', value: false, range: this.tokenRange(f) };
-    const id = this.token(c, 'Identifier');
-    if (id) return { kind: 'Name', name: id.image, range: this.tokenRange(id) };
     const paren = this.node(c, 'parenthesized');
     if (paren) {
       const inner = this.expression(paren);
       // Widen to the parentheses so diagnostics and the formatter see the whole group.
-      return { ...inner, range: this.range(n), parenthesized: true };
+      const open = this.token(c, 'LParen');
+      const close = this.token(c, 'RParen');
+      const start = open ? this.tokenRange(open).start : inner.range.start;
+      const end = close ? this.tokenRange(close).end : inner.range.end;
+      return { ...inner, range: { start, end }, parenthesized: true };
     }
     const list = this.node(c, 'listLiteral');
     if (list) return { kind: 'List', items: this.nodes(list.children, 'items').map((i) => this.expression(i)), ...this.base(list) };
@@ -436,6 +430,7 @@ export class CstToAst {
     return this.missing(n);
   }
 
+  /** A number and its unit; the parser keeps unit names, operators, signs and powers in flat lists. */
   private quantity(n: CstNode): A.Expr {
     const c = n.children;
     const numTok = this.token(c, 'number');
@@ -445,28 +440,85 @@ export class CstToAst {
       this.diagnostics.push(makeDiagnostic('InvalidNumber', this.src.path, this.tokenRange(numTok), [numTok.image]));
     }
     const num: A.NumberLit = { kind: 'Number', value, text: numTok.image, ...this.base(n) };
-    const u = this.node(c, 'unit');
-    if (u) {
-      const ops = this.tokens(u.children, 'ops');
-      const factors = this.nodes(u.children, 'factors').flatMap((f, i): A.UnitFactor[] => {
-        const name = this.token(f.children, 'name');
-        if (!name) return [];
-        const powTok = this.token(f.children, 'power');
-        let power = 1;
-        if (powTok) {
-          power = Number(powTok.image);
-          if (!Number.isInteger(power)) {
-            this.diagnostics.push(makeDiagnostic('InvalidUnitPower', this.src.path, this.tokenRange(powTok), [powTok.image]));
-            power = 1;
-          }
-          if (this.token(f.children, 'sign')) power = -power;
+    const names = this.tokens(c, 'unitNames');
+    if (names.length === 0) return num;
+    const ops = this.tokens(c, 'unitOps');
+    const powers = this.tokens(c, 'powers');
+    const signs = this.tokens(c, 'signs');
+    // Between two unit names: the power and sign of the first and the operator before the second.
+    const between = (list: IToken[], from: number, to: number): IToken | undefined => list.find((t) => t.startOffset > from && t.startOffset < to);
+    const factors = names.map((name, i): A.UnitFactor => {
+      const next = names[i + 1]?.startOffset ?? Infinity;
+      const powTok = between(powers, name.startOffset, next);
+      let power = 1;
+      let end = (name.endOffset ?? name.startOffset) + 1;
+      if (powTok) {
+        end = (powTok.endOffset ?? powTok.startOffset) + 1;
+        power = Number(powTok.image);
+        if (!Number.isInteger(power)) {
+          this.diagnostics.push(makeDiagnostic('InvalidUnitPower', this.src.path, this.tokenRange(powTok), [powTok.image]));
+          power = 1;
         }
-        if (i > 0 && ops[i - 1]?.image === '/') power = -power;
-        return [{ name: name.image, power, range: this.range(f) }];
-      });
-      num.unit = { kind: 'Unit', factors, ...this.base(u) };
-    }
+        if (between(signs, name.startOffset, powTok.startOffset)) power = -power;
+      }
+      const prev = names[i - 1];
+      if (prev && between(ops, prev.startOffset, name.startOffset)?.image === '/') power = -power;
+      return { name: name.image, power, range: this.src.rangeOf(name.startOffset, end) };
+    });
+    const unitRange = { start: factors[0]!.range.start, end: factors[factors.length - 1]!.range.end };
+    num.unit = { kind: 'Unit', factors, range: unitRange };
+    num.range = { start: num.range.start, end: unitRange.end };
     return num;
+  }
+}
+
+type ExprItem = { at: number; prefix?: IToken; op?: IToken; operand?: CstNode };
+
+/** Precedence climbing over one `expression` CST node's operands and operators, in source order. */
+class PrecedenceClimber {
+  private pos = 0;
+
+  constructor(
+    private readonly b: CstToAst,
+    private readonly items: ExprItem[],
+    private readonly n: CstNode,
+  ) {}
+
+  /** An expression whose binary operators all bind at least as tightly as `minPrec`. */
+  parse(minPrec: number): A.Expr {
+    let left = this.operand();
+    let lastPrec = -1;
+    for (;;) {
+      const op = this.items[this.pos]?.op;
+      if (!op) return left;
+      const prec = A_BINARY_PRECEDENCE[op.image as A.BinaryOp];
+      if (prec === undefined || prec < minPrec) return left;
+      this.pos++;
+      const nonAssoc = prec === 1 || prec === 5;
+      if (nonAssoc && lastPrec === prec) this.b.nonAssociative(op);
+      // `^` is right-associative: its right side may hold another `^`.
+      const right = this.items[this.pos]?.op || this.pos >= this.items.length ? this.b.missingAfter(op) : this.parse(op.image === '^' ? prec : prec + 1);
+      left = this.b.binary(op.image as A.BinaryOp, left, right);
+      lastPrec = prec;
+    }
+  }
+
+  /** An operand with its prefix operators, each applied to what binds tighter than it. */
+  private operand(): A.Expr {
+    const item = this.items[this.pos];
+    if (!item) return this.b.missing(this.n);
+    if (item.prefix) {
+      this.pos++;
+      const next = this.items[this.pos];
+      const inner = !next || next.op ? this.b.missingAfter(item.prefix) : this.parse(A_UNARY_PRECEDENCE[item.prefix.image as A.UnaryOp] + 1);
+      return this.b.unary(item.prefix, inner);
+    }
+    if (item.operand) {
+      this.pos++;
+      return this.b.postfix(item.operand);
+    }
+    // An operator where an operand should be (after recovery): leave a placeholder and go on.
+    return this.b.missingAfter(item.op!);
   }
 }
 

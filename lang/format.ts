@@ -24,7 +24,7 @@
  *   its first line; when an item collects several comments for that one place, they all go on
  *   their own lines just before the item, in source order.
  */
-import type * as A from './ast.js';
+import * as A from './ast.js';
 import type { Diagnostic } from './diagnostics.js';
 import { parse } from './parse.js';
 import type { SourceFile } from './source.js';
@@ -51,15 +51,12 @@ export function formatDocument(doc: A.Document, source: SourceFile): string {
 
 // ------------------------------------------------------------------ expressions
 
-const BINARY_PREC: Record<A.BinaryOp, number> = {
-  '->': 1, or: 2, and: 3, '<': 5, '<=': 5, '>': 5, '>=': 5, '==': 5, '!=': 5,
-  '+': 6, '-': 6, '*': 7, '/': 7, '%': 7, '^': 9,
-};
-const POSTFIX = 10;
+const BINARY_PREC = A.BINARY_PRECEDENCE;
+const POSTFIX = A.POSTFIX_PRECEDENCE;
 
 function precedence(e: A.Expr): number {
   if (e.kind === 'Binary') return BINARY_PREC[e.op];
-  if (e.kind === 'Unary') return e.op === 'not' ? 4 : 8;
+  if (e.kind === 'Unary') return A.UNARY_PRECEDENCE[e.op];
   return POSTFIX;
 }
 

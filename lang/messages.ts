@@ -55,6 +55,12 @@ export const Messages = {
     message: "unit power must be a whole number, got '{0}'",
     doc: 'A unit exponent such as `um^2` must be an integer.',
   },
+  ChainedOperator: {
+    code: 'SNN0007', severity: 'error',
+    message: "'{0}' does not chain",
+    hint: 'comparisons and -> take one operand on each side: write a < b and b < c, or use parentheses',
+    doc: 'The comparisons (`<`, `<=`, `>`, `>=`, `==`, `!=`) and the projection arrow `->` are non-associative: `a < b < c` is an error, not (a < b) < c.',
+  },
   // ---- SNN1xxx: names and scopes
   UnknownName: {
     code: 'SNN1001', severity: 'error',
