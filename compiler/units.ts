@@ -161,6 +161,22 @@ export function knownUnitNames(): string[] {
 export function parseUnitFactors(
   factors: readonly { name: string; power: number }[],
 ): { dim: Dim; scale: number } | { unknown: string[] } {
+  // Models repeat a few units thousands of times; results are immutable, so memoise by spelling.
+  let key = '';
+  for (const f of factors) key += `${f.name}^${f.power} `;
+  let hit = UNIT_CACHE.get(key);
+  if (!hit) {
+    hit = computeUnitFactors(factors);
+    if (UNIT_CACHE.size < 10_000) UNIT_CACHE.set(key, hit);
+  }
+  return hit;
+}
+
+const UNIT_CACHE = new Map<string, { dim: Dim; scale: number } | { unknown: string[] }>();
+
+function computeUnitFactors(
+  factors: readonly { name: string; power: number }[],
+): { dim: Dim; scale: number } | { unknown: string[] } {
   const unknown = factors.map((f) => f.name).filter((n) => !TABLE.has(normalizeUnitName(n)));
   if (unknown.length) return { unknown };
   let dim = DIMENSIONLESS;

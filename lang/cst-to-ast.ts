@@ -310,26 +310,53 @@ export class CstToAst {
 
   // ------------------------------------------------------------- expressions
   /**
-   * The flat `expression` rule (operands with prefix operators, joined by binary operators) to a
-   * tree, by precedence climbing over BINARY_PRECEDENCE and UNARY_PRECEDENCE (lang/ast.ts). The
-   * CST keeps operands, prefixes and operators in separate lists; their source offsets give the
-   * order back.
+   * The flat `expression` rule to a tree. The CST keeps each kind of piece (prefix operators,
+   * primaries, suffixes, binary operators) in its own list; source offsets give the order back,
+   * suffixes attach to the primary before them, and precedence climbing over BINARY_PRECEDENCE and
+   * UNARY_PRECEDENCE (lang/ast.ts) builds the tree.
    */
   expression(n: CstNode): A.Expr {
     const c = n.children;
-    // The common case, one operand and no operator, needs no precedence climbing.
-    if (c.ops === undefined && c.prefix === undefined && c.operands?.length === 1 && !isToken(c.operands[0]!)) return this.postfix(c.operands[0]);
-    const items: ExprItem[] = [];
-    for (const t of this.tokens(c, 'prefix')) items.push({ at: t.startOffset, prefix: t });
-    for (const t of this.tokens(c, 'ops')) items.push({ at: t.startOffset, op: t });
-    for (const o of this.nodes(c, 'operands')) {
-      const at = o.location && !Number.isNaN(o.location.startOffset) ? o.location.startOffset : firstToken(o)?.startOffset;
-      if (at !== undefined) items.push({ at, operand: o });
+    // The common case, one operand and no operator: no sorting, no precedence climbing.
+    if (c.ops === undefined && c.prefix === undefined) {
+      let acc = this.primary(n);
+      for (const s of this.nodes(c, 'suffixes')) acc = this.suffix(acc, s);
+      return acc;
+    }
+    const pieces: Piece[] = [];
+    for (const t of this.tokens(c, 'prefix')) pieces.push({ at: t.startOffset, prefix: t });
+    for (const t of this.tokens(c, 'ops')) pieces.push({ at: t.startOffset, op: t });
+    for (const s of this.nodes(c, 'suffixes')) pieces.push({ at: startOf(s), suffix: s });
+    for (const q of this.nodes(c, 'quantity')) pieces.push({ at: startOf(q), atom: () => this.quantity(q) });
+    for (const key of ['Identifier', 'StringLiteral', 'True', 'False']) {
+      for (const t of this.tokens(c, key)) pieces.push({ at: t.startOffset, atom: () => this.tokenAtom(t) });
+    }
+    for (const l of this.nodes(c, 'listLiteral')) pieces.push({ at: startOf(l), atom: () => this.listLiteral(l) });
+    for (const o of this.nodes(c, 'objectLiteral')) pieces.push({ at: startOf(o), atom: () => this.objectLiteral(o) });
+    const opens = this.tokens(c, 'LParen');
+    const closes = this.tokens(c, 'RParen');
+    for (const inner of this.nodes(c, 'parenthesized')) {
+      const at = startOf(inner);
+      // The group's own parentheses: the nearest "(" before the inner expression, ")" after it.
+      const open = opens.filter((t) => t.startOffset < at).pop();
+      const close = closes.find((t) => t.startOffset > (inner.location?.endOffset ?? at));
+      pieces.push({ at: open?.startOffset ?? at, atom: () => this.parenthesized(inner, open, close) });
+    }
+    pieces.sort((x, y) => x.at - y.at);
+    const items: ClimbItem[] = [];
+    for (const p of pieces) {
+      if (p.suffix) {
+        const last = items[items.length - 1];
+        if (last?.expr) last.expr = this.suffix(last.expr, p.suffix);
+        else items.push({ expr: this.suffix(this.missing(n), p.suffix) });
+      } else if (p.atom) {
+        items.push({ expr: p.atom() });
+      } else {
+        items.push(p.prefix ? { prefix: p.prefix } : { op: p.op });
+      }
     }
     if (items.length === 0) return this.missing(n);
-    if (items.length > 1) items.sort((a, b) => a.at - b.at);
-    const climber = new PrecedenceClimber(this, items, n);
-    const e = climber.parse(0);
+    const e = new PrecedenceClimber(this, items, n).parse(0);
     return n.recoveredNode && (e.kind === 'Binary' || e.kind === 'Unary') ? { ...e, recovered: true } : e;
   }
 
@@ -357,77 +384,99 @@ export class CstToAst {
     return { kind: 'Name', name: '', range: this.range(n), recovered: true };
   }
 
-  postfix(n: CstNode): A.Expr {
-    const c = n.children;
-    let acc = this.primary(n);
-    for (const s of this.nodes(c, 'suffixes')) {
-      const sr = this.range(s);
-      const range = { start: acc.range.start, end: sr.end };
-      const rec = s.recoveredNode ? { recovered: true } : {};
-      if (s.name === 'callSuffix') {
-        const args = this.nodes(s.children, 'args').map((a): A.Arg => {
-          const arg: A.Arg = { kind: 'Arg', ...this.base(a) };
-          const name = this.identOf(a.children, 'name');
-          const v = this.node(a.children, 'value');
-          if (name) arg.name = name;
-          if (v) arg.value = this.expression(v);
-          return arg;
-        });
-        acc = { kind: 'Call', callee: acc, args, range, ...rec };
-      } else if (s.name === 'memberSuffix') {
-        const m: A.Member = { kind: 'Member', object: acc, range, ...rec };
-        const member = this.identOf(s.children, 'member');
-        if (member) m.member = member;
-        acc = m;
-      } else {
-        const sc = s.children;
-        const start = this.node(sc, 'start');
-        const ix: A.Index = { kind: 'Index', object: acc, range, ...rec };
-        if (this.tokens(sc, 'colons').length > 0) {
-          const slice: A.Slice = { kind: 'Slice', range: sr };
-          const end = this.node(sc, 'end');
-          const step = this.node(sc, 'step');
-          if (start) slice.start = this.expression(start);
-          if (end) slice.end = this.expression(end);
-          if (step) slice.step = this.expression(step);
-          ix.index = slice;
-        } else if (start) {
-          ix.index = this.expression(start);
-        }
-        acc = ix;
-      }
+  /** `acc(…)`, `acc.name` or `acc[…]`. */
+  private suffix(acc: A.Expr, s: CstNode): A.Expr {
+    const sr = this.range(s);
+    const range = { start: acc.range.start, end: sr.end };
+    const rec = s.recoveredNode ? { recovered: true } : {};
+    const sc = s.children;
+    if (s.name === 'callSuffix') return { kind: 'Call', callee: acc, args: this.args(sc), range, ...rec };
+    if (s.name === 'memberSuffix') {
+      const m: A.Member = { kind: 'Member', object: acc, range, ...rec };
+      const member = this.identOf(sc, 'member');
+      if (member) m.member = member;
+      return m;
     }
-    return acc;
+    const start = this.node(sc, 'start');
+    const ix: A.Index = { kind: 'Index', object: acc, range, ...rec };
+    if (this.token(sc, 'colons')) {
+      const slice: A.Slice = { kind: 'Slice', range: sr };
+      const end = this.node(sc, 'end');
+      const step = this.node(sc, 'step');
+      if (start) slice.start = this.expression(start);
+      if (end) slice.end = this.expression(end);
+      if (step) slice.step = this.expression(step);
+      ix.index = slice;
+    } else if (start) {
+      ix.index = this.expression(start);
+    }
+    return ix;
   }
 
-  /** The primary part of a `postfix` node (the parser inlines it there). */
+  /** Call arguments; a name belongs to the argument value that follows it. */
+  private args(c: Children): A.Arg[] {
+    const names = this.tokens(c, 'argNames');
+    let j = 0;
+    return this.nodes(c, 'args').map((a): A.Arg => {
+      const value = this.expression(a);
+      let name: IToken | undefined;
+      const at = startOf(a);
+      while (j < names.length && names[j]!.startOffset < at) name = names[j++];
+      const arg: A.Arg = { kind: 'Arg', value, range: value.range };
+      if (name) {
+        arg.name = this.ident(name);
+        arg.range = { start: arg.name.range.start, end: value.range.end };
+      }
+      return arg;
+    });
+  }
+
+  /** The primary of a one-operand `expression`. */
   private primary(n: CstNode): A.Expr {
     const c = n.children;
     const q = this.node(c, 'quantity');
     if (q) return this.quantity(q);
-    const id = this.token(c, 'Identifier');
-    if (id) return { kind: 'Name', name: id.image, range: this.tokenRange(id) };
-    const str = this.token(c, 'StringLiteral');
-    if (str) return { kind: 'String', value: unquote(str.image), range: this.tokenRange(str) };
-    const t = this.token(c, 'True');
-    if (t) return { kind: 'Bool', value: true, range: this.tokenRange(t) };
-    const f = this.token(c, 'False');
-    if (f) return { kind: 'Bool', value: false, range: this.tokenRange(f) };
-    const paren = this.node(c, 'parenthesized');
-    if (paren) {
-      const inner = this.expression(paren);
-      // Widen to the parentheses so diagnostics and the formatter see the whole group.
-      const open = this.token(c, 'LParen');
-      const close = this.token(c, 'RParen');
-      const start = open ? this.tokenRange(open).start : inner.range.start;
-      const end = close ? this.tokenRange(close).end : inner.range.end;
-      return { ...inner, range: { start, end }, parenthesized: true };
+    for (const key of ['Identifier', 'StringLiteral', 'True', 'False']) {
+      const t = this.token(c, key);
+      if (t) return this.tokenAtom(t);
     }
+    const paren = this.node(c, 'parenthesized');
+    if (paren) return this.parenthesized(paren, this.token(c, 'LParen'), this.token(c, 'RParen'));
     const list = this.node(c, 'listLiteral');
-    if (list) return { kind: 'List', items: this.nodes(list.children, 'items').map((i) => this.expression(i)), ...this.base(list) };
+    if (list) return this.listLiteral(list);
     const obj = this.node(c, 'objectLiteral');
-    if (obj) return { kind: 'Object', entries: this.nodes(obj.children, 'entries').flatMap((e) => this.entry(e)), ...this.base(obj) };
+    if (obj) return this.objectLiteral(obj);
     return this.missing(n);
+  }
+
+  private tokenAtom(t: IToken): A.Expr {
+    const range = this.tokenRange(t);
+    switch (t.tokenType.name) {
+      case 'StringLiteral':
+        return { kind: 'String', value: unquote(t.image), range };
+      case 'True':
+        return { kind: 'Bool', value: true, range };
+      case 'False':
+        return { kind: 'Bool', value: false, range };
+      default:
+        return { kind: 'Name', name: t.image, range };
+    }
+  }
+
+  /** `( inner )`, widened to the parentheses so diagnostics and the formatter see the whole group. */
+  private parenthesized(inner: CstNode, open: IToken | undefined, close: IToken | undefined): A.Expr {
+    const e = this.expression(inner);
+    const start = open ? this.tokenRange(open).start : e.range.start;
+    const end = close ? this.tokenRange(close).end : e.range.end;
+    return { ...e, range: { start, end }, parenthesized: true };
+  }
+
+  private listLiteral(l: CstNode): A.Expr {
+    return { kind: 'List', items: this.nodes(l.children, 'items').map((i) => this.expression(i)), ...this.base(l) };
+  }
+
+  private objectLiteral(o: CstNode): A.Expr {
+    return { kind: 'Object', entries: this.nodes(o.children, 'entries').flatMap((e) => this.entry(e)), ...this.base(o) };
   }
 
   /** A number and its unit; the parser keeps unit names, operators, signs and powers in flat lists. */
@@ -472,15 +521,23 @@ export class CstToAst {
   }
 }
 
-type ExprItem = { at: number; prefix?: IToken; op?: IToken; operand?: CstNode };
+/** One piece of a flat `expression`, at its source offset. */
+type Piece = { at: number; prefix?: IToken; op?: IToken; suffix?: CstNode; atom?: () => A.Expr };
+/** An operand (with its suffixes applied), a prefix operator or a binary operator, in source order. */
+type ClimbItem = { expr?: A.Expr; prefix?: IToken; op?: IToken };
 
-/** Precedence climbing over one `expression` CST node's operands and operators, in source order. */
+function startOf(n: CstNode): number {
+  const at = n.location?.startOffset;
+  return at !== undefined && !Number.isNaN(at) ? at : (firstToken(n)?.startOffset ?? Number.MAX_SAFE_INTEGER);
+}
+
+/** Precedence climbing over one expression's operands and operators, in source order. */
 class PrecedenceClimber {
   private pos = 0;
 
   constructor(
     private readonly b: CstToAst,
-    private readonly items: ExprItem[],
+    private readonly items: ClimbItem[],
     private readonly n: CstNode,
   ) {}
 
@@ -497,7 +554,8 @@ class PrecedenceClimber {
       const nonAssoc = prec === 1 || prec === 5;
       if (nonAssoc && lastPrec === prec) this.b.nonAssociative(op);
       // `^` is right-associative: its right side may hold another `^`.
-      const right = this.items[this.pos]?.op || this.pos >= this.items.length ? this.b.missingAfter(op) : this.parse(op.image === '^' ? prec : prec + 1);
+      const next = this.items[this.pos];
+      const right = !next || next.op ? this.b.missingAfter(op) : this.parse(op.image === '^' ? prec : prec + 1);
       left = this.b.binary(op.image as A.BinaryOp, left, right);
       lastPrec = prec;
     }
@@ -513,9 +571,9 @@ class PrecedenceClimber {
       const inner = !next || next.op ? this.b.missingAfter(item.prefix) : this.parse(A_UNARY_PRECEDENCE[item.prefix.image as A.UnaryOp] + 1);
       return this.b.unary(item.prefix, inner);
     }
-    if (item.operand) {
+    if (item.expr) {
       this.pos++;
-      return this.b.postfix(item.operand);
+      return item.expr;
     }
     // An operator where an operand should be (after recovery): leave a placeholder and go on.
     return this.b.missingAfter(item.op!);

@@ -4,7 +4,7 @@
  * instance is created when the module loads and reused (chevrotain's performance guide).
  * spec/grammar.ebnf mirrors these rules; a test keeps the two in step.
  */
-import { CstParser, EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import { CstParser, EOF, type IOrAlt, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
 import * as T from './tokens.js';
 
 const ASSIGN_OPS = [T.Assign, T.PlusAssign, T.MinusAssign, T.TimesAssign, T.DivAssign];
@@ -44,6 +44,12 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
 };
 
 class SnnParser extends CstParser {
+  /**
+   * OR alternatives are built once and reused: a fresh array of closures on every call is most of
+   * the parser's garbage (chevrotain's performance guide, "caching arrays of alternatives").
+   */
+  private readonly alts: Record<string, IOrAlt<unknown>[]> = {};
+
   constructor() {
     super(T.allTokens, {
       recoveryEnabled: true,
@@ -57,7 +63,7 @@ class SnnParser extends CstParser {
   // ------------------------------------------------------------------ top level
   document = this.RULE('document', () => {
     this.MANY(() => {
-      this.OR([
+      this.OR(this.alts.documentOR ??= [
         { ALT: () => this.SUBRULE(this.useDecl) },
         { ALT: () => this.SUBRULE(this.modelDecl) },
         { ALT: () => this.SUBRULE(this.networkDecl) },
@@ -69,7 +75,7 @@ class SnnParser extends CstParser {
   /** `use a.b`, `use "file.snn"`, `use A, B from "file.snn"`. */
   useDecl = this.RULE('useDecl', () => {
     this.CONSUME(T.Use);
-    this.OR([
+    this.OR(this.alts.useDeclOR ??= [
       { ALT: () => this.CONSUME(T.StringLiteral, { LABEL: 'path' }) },
       {
         ALT: () => {
@@ -80,7 +86,7 @@ class SnnParser extends CstParser {
           });
           this.OPTION(() => {
             this.CONSUME(T.From);
-            this.OR2([
+            this.OR2(this.alts.useDeclOR2 ??= [
               { ALT: () => this.CONSUME2(T.StringLiteral, { LABEL: 'fromPath' }) },
               { ALT: () => this.SUBRULE3(this.qualifiedName, { LABEL: 'fromModule' }) },
             ]);
@@ -100,7 +106,7 @@ class SnnParser extends CstParser {
 
   // ------------------------------------------------------------------ models
   modelDecl = this.RULE('modelDecl', () => {
-    this.OR([
+    this.OR(this.alts.modelDeclOR ??= [
       { ALT: () => this.CONSUME(T.Neuron, { LABEL: 'modelKind' }) },
       { ALT: () => this.CONSUME(T.Synapse, { LABEL: 'modelKind' }) },
       { ALT: () => this.CONSUME(T.Plasticity, { LABEL: 'modelKind' }) },
@@ -108,7 +114,7 @@ class SnnParser extends CstParser {
     this.CONSUME(T.Identifier, { LABEL: 'name' });
     this.CONSUME(T.LBrace);
     this.MANY(() => {
-      this.OR2([
+      this.OR2(this.alts.modelDeclOR2 ??= [
         { ALT: () => this.SUBRULE(this.varBlock) },
         { ALT: () => this.SUBRULE(this.equationsBlock) },
         { ALT: () => this.SUBRULE(this.handler) },
@@ -123,13 +129,13 @@ class SnnParser extends CstParser {
   });
 
   varBlock = this.RULE('varBlock', () => {
-    this.OR([
+    this.OR(this.alts.varBlockOR ??= [
       { ALT: () => this.CONSUME(T.Parameters, { LABEL: 'section' }) },
       { ALT: () => this.CONSUME(T.State, { LABEL: 'section' }) },
     ]);
     this.CONSUME(T.LBrace);
     this.MANY(() => {
-      this.OR2([{ ALT: () => this.SUBRULE(this.varDecl) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
+      this.OR2(this.alts.varBlockOR2 ??= [{ ALT: () => this.SUBRULE(this.varDecl) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
     });
     this.CONSUME(T.RBrace);
   });
@@ -144,7 +150,7 @@ class SnnParser extends CstParser {
     this.CONSUME(T.Equations);
     this.CONSUME(T.LBrace);
     this.MANY(() => {
-      this.OR([{ ALT: () => this.SUBRULE(this.equation) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
+      this.OR(this.alts.equationsBlockOR ??= [{ ALT: () => this.SUBRULE(this.equation) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
     });
     this.CONSUME(T.RBrace);
   });
@@ -189,7 +195,7 @@ class SnnParser extends CstParser {
     this.CONSUME(T.Traces);
     this.CONSUME(T.LBrace);
     this.MANY(() => {
-      this.OR([{ ALT: () => this.SUBRULE(this.traceDecl) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
+      this.OR(this.alts.tracesBlockOR ??= [{ ALT: () => this.SUBRULE(this.traceDecl) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
     });
     this.CONSUME(T.RBrace);
   });
@@ -214,19 +220,19 @@ class SnnParser extends CstParser {
   block = this.RULE('block', () => {
     this.CONSUME(T.LBrace);
     this.MANY(() => {
-      this.OR([{ ALT: () => this.SUBRULE(this.statement) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
+      this.OR(this.alts.blockOR ??= [{ ALT: () => this.SUBRULE(this.statement) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
     });
     this.CONSUME(T.RBrace);
   });
 
   /** `x op= expr` or a call used as a statement. */
   statement = this.RULE('statement', () => {
-    this.OR([
+    this.OR(this.alts.statementOR ??= [
       {
         GATE: () => ASSIGN_OPS.includes(this.LA(2).tokenType),
         ALT: () => {
           this.CONSUME(T.Identifier, { LABEL: 'target' });
-          this.OR2(ASSIGN_OPS.map((t) => ({ ALT: () => this.CONSUME(t, { LABEL: 'op' }) })));
+          this.OR2(this.alts.statementOR2 ??= ASSIGN_OPS.map((t) => ({ ALT: () => this.CONSUME(t, { LABEL: 'op' }) })));
           this.SUBRULE(this.expression, { LABEL: 'value' });
         },
       },
@@ -240,7 +246,7 @@ class SnnParser extends CstParser {
     this.CONSUME(T.Identifier, { LABEL: 'name' });
     this.CONSUME(T.LBrace);
     this.MANY(() => {
-      this.OR([
+      this.OR(this.alts.networkDeclOR ??= [
         { ALT: () => this.SUBRULE(this.recordStmt) },
         { ALT: () => this.SUBRULE(this.injectStmt) },
         { ALT: () => this.SUBRULE(this.trainBlock) },
@@ -293,7 +299,7 @@ class SnnParser extends CstParser {
   entryBlock = this.RULE('entryBlock', () => {
     this.CONSUME(T.LBrace);
     this.MANY(() => {
-      this.OR([
+      this.OR(this.alts.entryBlockOR ??= [
         { ALT: () => this.SUBRULE(this.entry) },
         { ALT: () => this.CONSUME(T.Semicolon) },
         { ALT: () => this.CONSUME(T.Comma) },
@@ -310,66 +316,68 @@ class SnnParser extends CstParser {
 
   // ------------------------------------------------------------------ expressions
   /**
-   * One flat rule for every operator level: operands with their prefix operators, joined by
-   * binary operators. cst-to-ast.ts applies the precedence (PRECEDENCE there; spec/language.md
-   * §Expressions). One rule instead of a chain of nine precedence rules makes the CST about three
-   * times smaller, and parsing and CST-to-AST about twice as fast (bench/check-speed.ts).
+   * One flat rule for every operator level: operands (a primary with its prefix operators and
+   * its call, member and index suffixes) joined by binary operators. cst-to-ast.ts puts the pieces
+   * back in source order and applies the precedence (BINARY_PRECEDENCE in lang/ast.ts). A chain of
+   * nine precedence rules built about eight CST nodes per operand; this builds one, which made
+   * `snn check` of a 20,000-line model about three times faster (bench/check-speed.ts).
    */
   expression = this.RULE('expression', () => {
-    this.MANY(() => this.OR(PREFIX_OPS.map((t) => ({ ALT: () => this.CONSUME(t, { LABEL: 'prefix' }) }))));
-    this.SUBRULE(this.postfix, { LABEL: 'operands' });
-    this.MANY2(() => {
-      this.OR2(BINARY_OPS.map((t) => ({ ALT: () => this.CONSUME2(t, { LABEL: 'ops' }) })));
-      this.MANY3(() => this.OR3(PREFIX_OPS.map((t) => ({ ALT: () => this.CONSUME3(t, { LABEL: 'prefix' }) }))));
-      this.SUBRULE2(this.postfix, { LABEL: 'operands' });
+    this.operand(0);
+    this.MANY(() => {
+      this.OR(this.alts.binaryOps ??= BINARY_OPS.map((t) => ({ ALT: () => this.CONSUME(t, { LABEL: 'ops' }) })));
+      this.operand(1);
     });
   });
 
-  /** An operand: a primary (inlined here to keep the CST shallow) and its suffixes. */
-  postfix = this.RULE('postfix', () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.quantity) },
-      { ALT: () => this.CONSUME(T.StringLiteral) },
-      { ALT: () => this.CONSUME(T.True) },
-      { ALT: () => this.CONSUME(T.False) },
-      { ALT: () => this.CONSUME(T.Identifier) },
+  /**
+   * The first (`which` 0) or a later (1) operand of `expression`. Written once and used twice, so
+   * it takes chevrotain's explicit occurrence indices (`consume(idx, …)`), distinct per copy.
+   */
+  private operand(which: 0 | 1): void {
+    const k = which === 0 ? 'first' : 'later';
+    const i = 10 + which * 10;
+    this.many(i, () => this.or(i, (this.alts[`${k}Prefix`] ??= PREFIX_OPS.map((t) => ({ ALT: () => this.consume(i, t, { LABEL: 'prefix' }) })))));
+    this.or(i + 1, (this.alts[`${k}Primary`] ??= [
+      { ALT: () => this.subrule(i, this.quantity) },
+      { ALT: () => this.consume(i + 1, T.StringLiteral) },
+      { ALT: () => this.consume(i, T.True) },
+      { ALT: () => this.consume(i, T.False) },
+      { ALT: () => this.consume(i, T.Identifier) },
       {
         ALT: () => {
-          this.CONSUME(T.LParen);
-          this.SUBRULE(this.expression, { LABEL: 'parenthesized' });
-          this.CONSUME(T.RParen);
+          this.consume(i, T.LParen);
+          this.subrule(i, this.expression, { LABEL: 'parenthesized' });
+          this.consume(i, T.RParen);
         },
       },
-      { ALT: () => this.SUBRULE(this.listLiteral) },
-      { ALT: () => this.SUBRULE(this.objectLiteral) },
-    ]);
-    this.MANY(() => {
-      this.OR2([
-        { ALT: () => this.SUBRULE(this.callSuffix, { LABEL: 'suffixes' }) },
-        { ALT: () => this.SUBRULE(this.memberSuffix, { LABEL: 'suffixes' }) },
-        { ALT: () => this.SUBRULE(this.indexSuffix, { LABEL: 'suffixes' }) },
-      ]);
+      { ALT: () => this.subrule(i, this.listLiteral) },
+      { ALT: () => this.subrule(i, this.objectLiteral) },
+    ]));
+    this.many(i + 1, () => {
+      this.or(i + 2, (this.alts[`${k}Suffix`] ??= [
+        { ALT: () => this.subrule(i, this.callSuffix, { LABEL: 'suffixes' }) },
+        { ALT: () => this.subrule(i, this.memberSuffix, { LABEL: 'suffixes' }) },
+        { ALT: () => this.subrule(i, this.indexSuffix, { LABEL: 'suffixes' }) },
+      ]));
     });
-  });
+  }
 
+  /** `(a, name: b)`: arguments, each optionally named (taken only when the second token is ":"). */
   callSuffix = this.RULE('callSuffix', () => {
     this.CONSUME(T.LParen);
     this.MANY(() => {
-      this.SUBRULE(this.argument, { LABEL: 'args' });
-      this.OPTION(() => this.CONSUME(T.Comma));
+      this.OPTION({
+        GATE: () => this.LA(2).tokenType === T.Colon,
+        DEF: () => {
+          this.CONSUME(T.AnyName, { LABEL: 'argNames' });
+          this.CONSUME(T.Colon);
+        },
+      });
+      this.SUBRULE(this.expression, { LABEL: 'args' });
+      this.OPTION2(() => this.CONSUME(T.Comma));
     });
     this.CONSUME(T.RParen);
-  });
-
-  argument = this.RULE('argument', () => {
-    this.OPTION({
-      GATE: () => this.LA(2).tokenType === T.Colon,
-      DEF: () => {
-        this.CONSUME(T.AnyName, { LABEL: 'name' });
-        this.CONSUME(T.Colon);
-      },
-    });
-    this.SUBRULE(this.expression, { LABEL: 'value' });
   });
 
   memberSuffix = this.RULE('memberSuffix', () => {
@@ -414,7 +422,7 @@ class SnnParser extends CstParser {
         this.MANY({
           GATE: () => this.adjacentUnitOperator(),
           DEF: () => {
-            this.OR([{ ALT: () => this.CONSUME(T.Star, { LABEL: 'unitOps' }) }, { ALT: () => this.CONSUME(T.Slash, { LABEL: 'unitOps' }) }]);
+            this.OR(this.alts.quantityOR ??= [{ ALT: () => this.CONSUME(T.Star, { LABEL: 'unitOps' }) }, { ALT: () => this.CONSUME(T.Slash, { LABEL: 'unitOps' }) }]);
             this.CONSUME2(T.Identifier, { LABEL: 'unitNames' });
             this.OPTION3({
               GATE: () => adjacent(this.LA(0), this.LA(1)),
