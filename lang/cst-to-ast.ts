@@ -10,6 +10,9 @@ import { makeDiagnostic, type Diagnostic } from './diagnostics.js';
 
 type Children = Record<string, CstElement[] | undefined>;
 
+/** The empty result of nodes() and tokens(), shared (never mutated) to spare allocations. */
+const NONE: never[] = [];
+
 function isToken(e: CstElement): e is IToken {
   return (e as IToken).image !== undefined;
 }
@@ -21,7 +24,8 @@ export class CstToAst {
 
   // ------------------------------------------------------------- helpers
   private nodes(c: Children, key: string): CstNode[] {
-    return (c[key] ?? []).filter((e): e is CstNode => !isToken(e));
+    const list = c[key];
+    return list === undefined ? NONE : list.filter((e): e is CstNode => !isToken(e));
   }
 
   private node(c: Children, key: string): CstNode | undefined {
@@ -30,7 +34,8 @@ export class CstToAst {
   }
 
   private tokens(c: Children, key: string): IToken[] {
-    return (c[key] ?? []).filter((e): e is IToken => isToken(e) && !e.isInsertedInRecovery && !Number.isNaN(e.startOffset));
+    const list = c[key];
+    return list === undefined ? NONE : list.filter((e): e is IToken => isToken(e) && !e.isInsertedInRecovery && !Number.isNaN(e.startOffset));
   }
 
   private token(c: Children, key: string): IToken | undefined {
@@ -488,7 +493,8 @@ export class CstToAst {
     if (!Number.isFinite(value)) {
       this.diagnostics.push(makeDiagnostic('InvalidNumber', this.src.path, this.tokenRange(numTok), [numTok.image]));
     }
-    const num: A.NumberLit = { kind: 'Number', value, text: numTok.image, ...this.base(n) };
+    const num: A.NumberLit = { kind: 'Number', value, text: numTok.image, range: this.range(n) };
+    if (n.recoveredNode) num.recovered = true;
     const names = this.tokens(c, 'unitNames');
     if (names.length === 0) return num;
     const ops = this.tokens(c, 'unitOps');

@@ -50,12 +50,18 @@ class SnnParser extends CstParser {
    */
   private readonly alts: Record<string, IOrAlt<unknown>[]> = {};
 
-  constructor() {
+  /**
+   * `validate`: run chevrotain's grammar validations (ambiguities, left recursion, …). They cost
+   * start-up time on every `snn` run and cannot fail once the grammar is fixed, so the shared
+   * instance skips them and a test (lang/parser.test.ts) builds one with them on.
+   */
+  constructor(validate = false) {
     super(T.allTokens, {
       recoveryEnabled: true,
       nodeLocationTracking: 'onlyOffset',
       maxLookahead: 3,
       errorMessageProvider,
+      skipValidations: !validate,
     });
     this.performSelfAnalysis();
   }
@@ -478,4 +484,4 @@ function adjacent(a: IToken, b: IToken): boolean {
 }
 
 export const parser = new SnnParser();
-export type { SnnParser };
+export { SnnParser };
