@@ -441,10 +441,8 @@ export class CstToAst {
     const c = n.children;
     const q = this.node(c, 'quantity');
     if (q) return this.quantity(q);
-    for (const key of ['Identifier', 'StringLiteral', 'True', 'False']) {
-      const t = this.token(c, key);
-      if (t) return this.tokenAtom(t);
-    }
+    const t = this.token(c, 'Identifier') ?? this.token(c, 'StringLiteral') ?? this.token(c, 'True') ?? this.token(c, 'False');
+    if (t) return this.tokenAtom(t);
     const paren = this.node(c, 'parenthesized');
     if (paren) return this.parenthesized(paren, this.token(c, 'LParen'), this.token(c, 'RParen'));
     const list = this.node(c, 'listLiteral');
@@ -497,6 +495,12 @@ export class CstToAst {
     if (n.recoveredNode) num.recovered = true;
     const names = this.tokens(c, 'unitNames');
     if (names.length === 0) return num;
+    if (names.length === 1 && c.powers === undefined) {
+      // The common case, one unit name: `10 ms`.
+      const range = this.tokenRange(names[0]!);
+      num.unit = { kind: 'Unit', factors: [{ name: names[0]!.image, power: 1, range }], range };
+      return num;
+    }
     const ops = this.tokens(c, 'unitOps');
     const powers = this.tokens(c, 'powers');
     const signs = this.tokens(c, 'signs');
