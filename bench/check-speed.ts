@@ -7,7 +7,7 @@
  *   (a) checkText in-process, warm: one warm-up run (which also loads the stdlib), then the median
  *       of 5 runs;
  *   (b) `node dist/cli/snn.js check bench/out/large.snn` end to end (node start-up, module loading,
- *       the stdlib, reading, checking, printing): the median wall time of 3 runs. It needs the
+ *       the stdlib, reading, checking, printing): the median wall time of 5 runs. It needs the
  *       build (`npm run build`); without dist/ this part is skipped, and it warns when dist/ is
  *       older than the sources.
  * The model must check with no error: any error fails the bench (exit 1). The verdict is taken on
@@ -104,7 +104,7 @@ if (!existsSync(cli)) {
     console.log(`    warning: ${path.relative(REPO, cli)} is older than the sources in lang/, compiler/ or cli/: run \`npm run build\` for current figures`);
   }
   const walls: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
     const res = spawnSync(process.execPath, [cli, 'check', rel], { cwd: REPO, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     walls.push(performance.now() - t0);
@@ -115,7 +115,7 @@ if (!existsSync(cli)) {
     }
   }
   endToEnd = median(walls);
-  console.log(`(b) node ${path.relative(REPO, cli)} check ${rel}: median of 3 ${secs(endToEnd)} (runs ${walls.map(secs).join(', ')}), ` +
+  console.log(`(b) node ${path.relative(REPO, cli)} check ${rel}: median of 5 ${secs(endToEnd)} (runs ${walls.map(secs).join(', ')}), ` +
     `${Math.round(model.lines / (endToEnd / 1000)).toLocaleString('en-US')} lines/s`);
 }
 
