@@ -2,6 +2,7 @@
 import { EOF, type IRecognitionException, type IToken } from 'chevrotain';
 import type { Document } from './ast.js';
 import { CstToAst } from './cst-to-ast.js';
+import { fastParse } from './fast-parse.js';
 import { makeDiagnostic, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { parser } from './parser.js';
 import { SourceFile } from './source.js';
@@ -13,7 +14,15 @@ export interface ParseResult {
   diagnostics: Diagnostic[];
 }
 
-export function parse(text: string, path = '<input>'): ParseResult {
+export interface ParseOptions {
+  /**
+   * Try the fast path (lang/fast-parse.ts) first; default true. false always runs the chevrotain
+   * parser, as the tests do to compare the two.
+   */
+  fast?: boolean;
+}
+
+export function parse(text: string, path = '<input>', options: ParseOptions = {}): ParseResult {
   const source = new SourceFile(path, text);
   const diagnostics: Diagnostic[] = [];
   const lexed = SnnLexer.tokenize(text);
@@ -30,6 +39,10 @@ export function parse(text: string, path = '<input>'): ParseResult {
       continue;
     }
     tokens.push(t);
+  }
+  if (options.fast !== false && diagnostics.length === 0) {
+    const ast = fastParse(tokens, source, lexed.groups.comments ?? []);
+    if (ast) return { ast, source, diagnostics };
   }
   // Re-type unterminated strings as strings for the parser.
   parser.input = tokens.map((t) => (t.tokenType === UnterminatedString ? { ...t, tokenType: stringType, tokenTypeIdx: stringType.tokenTypeIdx! } : t));
