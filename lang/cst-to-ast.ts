@@ -81,13 +81,7 @@ export class CstToAst {
       ...this.nodes(c, 'networkDecl').map((m) => this.networkDecl(m)),
     ].filter((x): x is A.TopItem => x !== undefined);
     items.push(...all.sort((a, b) => a.range.start.offset - b.range.start.offset));
-    return {
-      kind: 'Document',
-      path: this.src.path,
-      items,
-      comments: comments.map((t) => ({ text: t.image, range: this.tokenRange(t) })),
-      range: this.src.rangeOf(0, this.src.text.length),
-    };
+    return documentNode(this.src, items, comments);
   }
 
   private useDecl(n: CstNode): A.UseDecl | undefined {
@@ -588,6 +582,17 @@ class PrecedenceClimber {
     // An operator where an operand should be (after recovery): leave a placeholder and go on.
     return this.b.missingAfter(item.op!);
   }
+}
+
+/** The Document node: the file's items and comments, spanning the whole text. Shared with fast-parse.ts. */
+export function documentNode(src: SourceFile, items: A.TopItem[], comments: readonly IToken[]): A.Document {
+  return {
+    kind: 'Document',
+    path: src.path,
+    items,
+    comments: comments.map((t) => ({ text: t.image, range: src.rangeOf(t.startOffset, (t.endOffset ?? t.startOffset) + 1) })),
+    range: src.rangeOf(0, src.text.length),
+  };
 }
 
 function firstToken(n: CstNode): IToken | undefined {

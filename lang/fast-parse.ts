@@ -12,7 +12,7 @@
  */
 import { tokenMatcher, type IToken, type TokenType } from 'chevrotain';
 import * as A from './ast.js';
-import { unquote } from './cst-to-ast.js';
+import { documentNode, unquote } from './cst-to-ast.js';
 import { BINARY_OPS, PREFIX_OPS } from './parser.js';
 import type { Range, SourceFile } from './source.js';
 import * as T from './tokens.js';
@@ -96,13 +96,7 @@ class FastParser {
       else if (this.at(T.Network)) items.push(this.networkDecl());
       else this.eat(T.Semicolon);
     }
-    return {
-      kind: 'Document',
-      path: this.src.path,
-      items,
-      comments: comments.map((t) => ({ text: t.image, range: this.tokenRange(t) })),
-      range: this.src.rangeOf(0, this.src.text.length),
-    };
+    return documentNode(this.src, items, comments);
   }
 
   private useDecl(): A.UseDecl {
