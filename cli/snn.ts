@@ -12,6 +12,7 @@ import { packageRoot } from '../compiler/paths.js';
 import { join } from 'node:path';
 import { OUTPUT_FORMATS, renderDiagnostics, type OutputFormat } from './render-diagnostics.js';
 import { runFmt } from './fmt.js';
+import { compileCommand, runCommand } from './run.js';
 
 const EXIT_OK = 0;
 const EXIT_ERRORS = 1;
@@ -33,12 +34,12 @@ function useColor(format: OutputFormat): boolean {
   return format === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR;
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   let exitCode = EXIT_OK;
   const program = new Command();
   program
     .name('snn')
-    .description('A toolchain for spiking neural networks: check, format and compile .snn models.')
+    .description('A toolchain for spiking neural networks: check, format, compile and run .snn models.')
     .version(version(), '-V, --version')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -68,8 +69,32 @@ export function main(argv: string[]): number {
       exitCode = runFmt(files, { check: opts.check === true, color: useColor('text') });
     });
 
+  program
+    .command('compile')
+    .description('compile a .snn model to the Network IR (JSON, schema in compiler/ir/schema.json)')
+    .argument('<file>', 'the .snn file')
+    .addOption(new Option('--emit <what>', 'what to write').choices(['ir']).default('ir'))
+    .option('-o, --output <path>', 'write here instead of to stdout')
+    .action((file: string, opts: { emit: string; output?: string }) => {
+      exitCode = compileCommand(file, { emit: opts.emit, color: useColor('text'), ...(opts.output ? { output: opts.output } : {}) });
+    });
+
+  program
+    .command('run')
+    .description('simulate a .snn model and write its recordings to DIR/results.h5')
+    .argument('<file>', 'the .snn file')
+    .addOption(new Option('--backend <backend>', 'where to simulate').choices(['cpu', 'auto']).default('cpu'))
+    .option('--duration <time>', "override the network's duration, e.g. 500 or 500ms or 2s")
+    .option('--seed <n>', "override the network's seed")
+    .option('-o, --output <dir>', 'results folder (default: out/<file name>)')
+    .option('--json', 'print one JSON object: duration_ms and per population size, spikes, rate_hz')
+    .option('--quiet', 'no progress and no summary')
+    .action(async (file: string, opts: { backend: string; duration?: string; seed?: string; output?: string; json?: boolean; quiet?: boolean }) => {
+      exitCode = await runCommand(file, { ...opts, color: useColor('text') });
+    });
+
   try {
-    program.parse(argv, { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version end here with code 0; everything else is a usage error.
@@ -81,7 +106,7 @@ export function main(argv: string[]): number {
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
   // A bug must still not print a stack trace at the user: say what happened and how to report it.
   process.stderr.write(`snn: internal error: ${e instanceof Error ? e.message : String(e)}\n(this is a bug in snn; set SNN_DEBUG=1 for details)\n`);

@@ -372,6 +372,14 @@ export const Messages = {
     doc: 'Delays are whole numbers of steps (spec: delays).',
   },
 
+  // ---- SNN4xxx: lowering to the Network IR
+  CannotCompile: {
+    code: 'SNN4001', severity: 'error',
+    message: 'cannot compile: {0}',
+    hint: 'the model checks, but the compiler does not lower this construct yet; see spec/language.md',
+    doc: 'The model is valid, but lowering it to the Network IR needs something the compiler does not support yet (a connector, a distribution, a current source, plasticity), or the file has no single network to compile.',
+  },
+
   // ---- SNN6xxx: CLI and configuration
   FileNotReadable: {
     code: 'SNN6001', severity: 'error',

@@ -35,6 +35,8 @@ export interface CheckedFile {
   diagnostics: Diagnostic[];
   /** Models declared in this file. */
   models: Map<string, ModelInfo>;
+  /** Every model its networks can name: the stdlib, imports, then its own (the compiler reads it). */
+  scope: Map<string, ModelInfo>;
 }
 
 interface StdlibModule {
@@ -91,7 +93,7 @@ class Session {
       if (mod) return mod.file;
     }
     const parsed = parse(text, path);
-    const file: CheckedFile = { path, source: parsed.source, ast: parsed.ast, diagnostics: [...parsed.diagnostics], models: new Map() };
+    const file: CheckedFile = { path, source: parsed.source, ast: parsed.ast, diagnostics: [...parsed.diagnostics], models: new Map(), scope: new Map() };
     if (hasErrors(parsed.diagnostics)) {
       this.cache.set(key, file);
       return file;
@@ -138,6 +140,7 @@ class Session {
       },
       isUnresolved: (name) => (unresolved.has(name) || unresolved.has('*')) && !visible.has(name) && !stdlib.has(name),
     };
+    file.scope = new Map([...stdlib, ...visible]);
     for (const item of parsed.ast.items) {
       if (item.kind === 'Network') reporter.guard('network', item.range, () => new NetworkChecker(item, reporter, lookup).check());
     }

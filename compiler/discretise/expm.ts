@@ -148,3 +148,19 @@ export function affinePropagator(a: Matrix, b: number[], dt: number): { P: Matri
   const e = expm(aug);
   return { P: e.slice(0, n).map((row) => row.slice(0, n)), q: e.slice(0, n).map((row) => row[n]!) };
 }
+
+/**
+ * The exact one-step map of x' = A x + Σ_k c_k u_k with inputs u_k held constant over the step:
+ * x ← P x + Σ_k Q_k u_k, where P = e^{A dt} and Q_k = (∫_0^dt e^{A s} ds) c_k. A constant term is
+ * an input that is always 1.
+ */
+export function propagatorWithInputs(a: Matrix, columns: number[][], dt: number): { P: Matrix; Q: number[][] } {
+  const n = a.length;
+  const m = columns.length;
+  for (const c of columns) if (c.length !== n) throw new RangeError('propagatorWithInputs: each input column needs one entry per state');
+  const aug: Matrix = Array.from({ length: n + m }, (_, i) =>
+    Array.from({ length: n + m }, (_, j) => (i < n ? (j < n ? a[i]![j]! : columns[j - n]![i]!) * dt : 0)),
+  );
+  const e = expm(aug);
+  return { P: e.slice(0, n).map((row) => row.slice(0, n)), Q: columns.map((_, k) => e.slice(0, n).map((row) => row[n + k]!)) };
+}

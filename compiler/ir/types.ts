@@ -1,0 +1,145 @@
+/**
+ * The Network IR: the one contract between the compiler and every backend (DESIGN.md principle 1).
+ * Plain JSON, versioned, described by compiler/ir/schema.json. All numbers are in the internal
+ * unit system (`units`: ms, mV, nA, nF, uS, Hz, …); dimensions were checked by the compiler and
+ * are gone. Discretisation is done (principle 3): a neuron model carries its one-step update map.
+ */
+
+export const IR_FORMAT = 'snn-ir';
+export const IR_VERSION = 1;
+
+/** An expression tree. `ref` names a state variable, a parameter, or a symbol of the context. */
+export type IRExpr =
+  | { num: number }
+  | { ref: string }
+  | { op: IRBinaryOp; args: [IRExpr, IRExpr] }
+  | { op: 'neg' | 'not'; args: [IRExpr] }
+  | { call: string; args: IRExpr[] };
+
+export type IRBinaryOp = '+' | '-' | '*' | '/' | '^' | '%' | '<' | '<=' | '>' | '>=' | '==' | '!=' | 'and' | 'or';
+
+/**
+ * One assignment of an update map. Assignments run in order; each reads the values left by the
+ * ones before it. `local: true` names a temporary of this map (an RK4 stage), not a state variable.
+ */
+export interface IRAssign {
+  target: string;
+  expr: IRExpr;
+  local?: true;
+}
+
+export interface IRIntegrator {
+  /** exact: the exact propagator of a linear system; rk4: classic Runge-Kutta; none: no ODEs. */
+  method: 'exact' | 'rk4' | 'none';
+  /** Why this method: e.g. "linear in v, isyn_exc, isyn_inh" or "nonlinear in v: exp(...)". */
+  reason: string;
+}
+
+export interface IRNeuronModel {
+  name: string;
+  /** neuron: equations; poisson and array: PyNN's SpikeSourcePoisson and SpikeSourceArray. */
+  kind: 'neuron' | 'poisson' | 'array';
+  state: string[];
+  params: string[];
+  integrator: IRIntegrator;
+  /**
+   * One step t -> t + dt of the ODEs, in the symbols of `state` and the population's `params`
+   * (including the propagator coefficients the compiler derived, named `P[x,y]`, `q[x]`, `Q[x]`).
+   * The symbol `I_inj` is the injected current (nA) held constant over the step.
+   */
+  update: IRAssign[];
+  /** The spike condition, tested after the update; absent for models that never spike. */
+  threshold?: IRExpr;
+  /** Assignments after a spike. */
+  reset: IRAssign[];
+  /** After a spike the `clamp` variables keep their reset value for `period` ms (an expression in params). */
+  refractory?: { period: IRExpr; clamp: string[] };
+  /** Input handlers: the update applied when weight `w` arrives on `port` ('' for the unnamed port). */
+  inputs: { port: string; update: IRAssign[] }[];
+  /** The parameter that current sources add to (PyNN's i_offset), when the model has one. */
+  currentParam?: string;
+}
+
+/** Neurons `start`, `start + step`, … below `stop` of one population. */
+export interface IRSlice {
+  population: string;
+  start: number;
+  stop: number;
+  step: number;
+}
+
+/** A value per neuron or per synapse: a constant, or a distribution drawn from the model's stream. */
+export type IRValue = { const: number } | { dist: string; params: Record<string, number> };
+
+export interface IRPopulation {
+  name: string;
+  model: string;
+  size: number;
+  /** Every parameter of the model (and the derived coefficients), a scalar or one value per neuron. */
+  params: Record<string, number | number[]>;
+  /** Initial value of each state variable: a scalar or one value per neuron. */
+  initial: Record<string, number | number[]>;
+  /** SpikeSourceArray: spike times in ms, the same for every neuron. */
+  spikeTimes?: number[];
+  /** Random stream ids (compiler/random/philox.ts) of this population. */
+  streams: { poisson: number };
+}
+
+export type IRConnector =
+  | { kind: 'AllToAll'; allowSelfConnections: boolean }
+  | { kind: 'OneToOne' }
+  | { kind: 'FixedProbability'; p: number; allowSelfConnections: boolean }
+  | { kind: 'FixedNumberPre'; n: number; allowSelfConnections: boolean }
+  | { kind: 'FixedNumberPost'; n: number; allowSelfConnections: boolean }
+  | { kind: 'FixedTotalNumber'; n: number; allowSelfConnections: boolean }
+  | { kind: 'FromList'; rows: number[][] };
+
+export interface IRProjection {
+  name: string;
+  pre: IRSlice[];
+  post: IRSlice[];
+  connector: IRConnector;
+  /** The receptor port of the post model. */
+  receptor: string;
+  /** In the unit of the receptor's weight. */
+  weight: IRValue;
+  /** In ms; a synapse's delay in steps is max(1, round(delay / dt)). */
+  delay: IRValue;
+  synapse: 'static';
+  streams: { connectivity: number; weight: number; delay: number };
+}
+
+export type IRCurrentSource =
+  /** `stop` absent: on until the end of the run. */
+  | { kind: 'DC'; amplitude: number; start: number; stop?: number; target: IRSlice[] }
+  | { kind: 'AC'; amplitude: number; offset: number; frequency: number; phase: number; start: number; stop: number; target: IRSlice[] }
+  | { kind: 'Step'; times: number[]; amplitudes: number[]; target: IRSlice[] }
+  | { kind: 'Noisy'; mean: number; stdev: number; start: number; stop: number; target: IRSlice[]; stream: number };
+
+export interface IRRecording {
+  target: IRSlice[];
+  /** A state variable, or 'spikes'. */
+  variable: string;
+  /** Sampling interval of a state variable, in steps. */
+  everySteps: number;
+  /** How the model wrote it, e.g. `neurons[0:10].v`. */
+  label: string;
+}
+
+export interface NetworkIR {
+  format: typeof IR_FORMAT;
+  version: typeof IR_VERSION;
+  name: string;
+  /** What each plain number means, by physical quantity. */
+  units: Record<string, string>;
+  dt: number;
+  duration: number;
+  seed: number;
+  models: Record<string, IRNeuronModel>;
+  populations: IRPopulation[];
+  projections: IRProjection[];
+  currentSources: IRCurrentSource[];
+  recordings: IRRecording[];
+  /** The order of the phases of one step, which every backend follows (spec/language.md). */
+  stepOrder: string[];
+}

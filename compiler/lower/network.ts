@@ -1,0 +1,533 @@
+/**
+ * A checked network to the Network IR: populations with their parameters (scalars or per-neuron
+ * arrays, drawn from the counter-based stream where the model asks for a distribution), views and
+ * assemblies as slices, projections, current sources, recordings, and the exact-propagator
+ * coefficients of linear models, computed per population (per neuron where parameters differ).
+ */
+import type * as A from '../../lang/ast.js';
+import type { ModelInfo } from '../check/types.js';
+import { BUILTINS } from '../builtins.js';
+import { propagatorWithInputs } from '../discretise/expm.js';
+import { evaluate } from '../ir/eval.js';
+import {
+  IR_FORMAT, IR_VERSION, type IRConnector, type IRCurrentSource, type IRExpr, type IRPopulation, type IRProjection,
+  type IRRecording, type IRSlice, type IRValue, type NetworkIR,
+} from '../ir/types.js';
+import { CounterRng, streamId } from '../random/philox.js';
+import { INTERNAL_UNIT_SYSTEM, internalScale, lookupUnit, type Dim } from '../units.js';
+import { conversion, ExprLowerer, LowerError, type Sym } from './expr.js';
+import { constantName, I_INJ, lowerModel, propagatorName, type LoweredModel } from './model.js';
+
+/** The phases of one step, in order; spec/language.md §Semantics explains each. */
+export const STEP_ORDER = [
+  'deliver: weights whose delay ends at this step are applied through the input handlers',
+  'inject: current sources give I_inj for the step',
+  'update: the update map advances every state variable from t to t + dt (refractory neurons keep their clamped variables)',
+  'threshold: the spike condition is tested on the new state; spikes are stamped t + dt',
+  'reset: the reset assignments run for neurons that spiked, which start their refractory period',
+  'propagate: each spike schedules its weights for delivery after the synapse delay (at least one step)',
+  'record',
+];
+
+type Value =
+  | { kind: 'number'; value: number; dim?: Dim }
+  | { kind: 'pop'; slices: IRSlice[]; models: string[] }
+  | { kind: 'model'; info: ModelInfo; call?: A.Call }
+  | { kind: 'call'; name: string; call: A.Call }
+  | { kind: 'other' };
+
+export interface LowerOptions {
+  /** Overrides the network's `duration` (ms). */
+  duration?: number;
+  /** Overrides the network's `seed`. */
+  seed?: number;
+}
+
+export function lowerNetwork(net: A.NetworkDecl, scope: ReadonlyMap<string, ModelInfo>, opts: LowerOptions = {}): NetworkIR {
+  return new NetworkLowerer(net, scope, opts).run();
+}
+
+class NetworkLowerer {
+  private readonly bindings = new Map<string, A.Binding>();
+  private readonly values = new Map<string, Value>();
+  private readonly resolving = new Set<string>();
+  private readonly models = new Map<string, LoweredModel>();
+  private readonly populations: IRPopulation[] = [];
+  private readonly projections: IRProjection[] = [];
+  private readonly currentSources: IRCurrentSource[] = [];
+  private readonly recordings: IRRecording[] = [];
+  private readonly lowerer: ExprLowerer;
+  private dt = 0.1;
+  private seed = 0;
+  private rng = new CounterRng(0);
+
+  constructor(
+    private readonly net: A.NetworkDecl,
+    private readonly scope: ReadonlyMap<string, ModelInfo>,
+    private readonly opts: LowerOptions,
+  ) {
+    for (const item of net.items) if (item.kind === 'Binding') this.bindings.set(item.name.name, item);
+    this.lowerer = new ExprLowerer((name) => this.symbol(name));
+  }
+
+  run(): NetworkIR {
+    this.dt = this.setting('dt') ?? 0.1;
+    this.seed = this.opts.seed ?? this.setting('seed') ?? 0;
+    this.rng = new CounterRng(this.seed);
+    const duration = this.opts.duration ?? this.setting('duration');
+    if (duration === undefined) throw new LowerError(`network '${this.net.name?.name ?? ''}' has no duration: add \`duration = 1000 ms\` or pass --duration`, this.net.range);
+    for (const item of this.net.items) {
+      if (item.kind === 'Binding') this.value(item.name.name);
+      else if (item.kind === 'ExprStmt') this.eval(item.expr, undefined);
+      else if (item.kind === 'Record') this.record(item);
+      else if (item.kind === 'Inject') this.inject(item);
+    }
+    const models: NetworkIR['models'] = {};
+    for (const [name, m] of this.models) models[name] = m.ir;
+    return {
+      format: IR_FORMAT,
+      version: IR_VERSION,
+      name: this.net.name?.name ?? 'network',
+      units: { ...INTERNAL_UNIT_SYSTEM },
+      dt: this.dt,
+      duration,
+      seed: this.seed,
+      models,
+      populations: this.populations,
+      projections: this.projections,
+      currentSources: this.currentSources,
+      recordings: this.recordings,
+      stepOrder: STEP_ORDER,
+    };
+  }
+
+  // ----------------------------------------------------------------- names and values
+  private setting(name: string): number | undefined {
+    const b = this.bindings.get(name);
+    if (!b?.value) return undefined;
+    const l = this.lowerer.lower(b.value);
+    const unit = name === 'seed' ? undefined : lookupUnit('ms')!.dim;
+    return evaluate(l.expr, () => NaN) * (unit ? conversion(l.dim, internalScale(unit)) : 1);
+  }
+
+  private symbol(name: string): Sym | undefined {
+    const b = this.bindings.get(name);
+    if (!b?.value) return undefined;
+    const v = this.value(name);
+    if (v.kind === 'number') return { kind: 'value', value: v.value, dim: v.dim };
+    return undefined;
+  }
+
+  private value(name: string): Value {
+    const hit = this.values.get(name);
+    if (hit) return hit;
+    const b = this.bindings.get(name);
+    if (!b?.value) return { kind: 'other' };
+    if (this.resolving.has(name)) throw new LowerError(`'${name}' is defined in terms of itself`, b.range);
+    this.resolving.add(name);
+    const v = this.eval(b.value, name);
+    this.resolving.delete(name);
+    this.values.set(name, v);
+    return v;
+  }
+
+  private eval(e: A.Expr, bindingName: string | undefined): Value {
+    if (e.kind === 'Name') {
+      if (this.bindings.has(e.name)) return this.value(e.name);
+      const m = this.scope.get(e.name);
+      if (m) return { kind: 'model', info: m };
+      if (BUILTINS.has(e.name)) return { kind: 'call', name: e.name, call: { kind: 'Call', callee: e, args: [], range: e.range } };
+    }
+    if (e.kind === 'Call' && e.callee.kind === 'Name') {
+      const name = e.callee.name;
+      if (name === 'Population') return this.population(e, bindingName);
+      if (name === 'Projection') {
+        this.projection(e, bindingName);
+        return { kind: 'other' };
+      }
+      if (name === 'Assembly') {
+        const parts = e.args.map((a) => this.popOf(a.value, e));
+        return { kind: 'pop', slices: parts.flatMap((p) => p.slices), models: [...new Set(parts.flatMap((p) => p.models))] };
+      }
+      const m = this.scope.get(name);
+      if (m) return { kind: 'model', info: m, call: e };
+      if (BUILTINS.has(name)) return { kind: 'call', name, call: e };
+    }
+    if (e.kind === 'Index') return this.view(e);
+    if (e.kind === 'Number' || e.kind === 'Binary' || e.kind === 'Unary' || e.kind === 'Name') {
+      const l = this.lowerer.lower(e);
+      return { kind: 'number', value: evaluate(l.expr, () => NaN), dim: l.dim };
+    }
+    return { kind: 'other' };
+  }
+
+  private popOf(e: A.Expr | undefined, at: { range: A.Expr["range"] }): { slices: IRSlice[]; models: string[] } {
+    const v = e ? this.eval(e, undefined) : { kind: 'other' as const };
+    if (v.kind !== 'pop') throw new LowerError('expected a population, view or assembly', (e ?? at).range);
+    return v;
+  }
+
+  private view(e: A.Index): Value {
+    const base = this.popOf(e.object, e);
+    if (base.slices.length !== 1) throw new LowerError('views of assemblies are not supported yet', e.range);
+    const s = base.slices[0]!;
+    const n = Math.ceil((s.stop - s.start) / s.step);
+    const int = (x: A.Expr | undefined, fallback: number): number => {
+      if (!x) return fallback;
+      const v = this.eval(x, undefined);
+      if (v.kind !== 'number') throw new LowerError('a view index must be a whole number', x.range);
+      return v.value < 0 ? v.value + n : v.value;
+    };
+    let start: number;
+    let stop: number;
+    let step = 1;
+    if (e.index?.kind === 'Slice') {
+      start = int(e.index.start, 0);
+      stop = int(e.index.end, n);
+      step = int(e.index.step, 1);
+    } else {
+      start = int(e.index, 0);
+      stop = start + 1;
+    }
+    if (step < 1) throw new LowerError('views with a negative step are not supported yet', e.range);
+    return { kind: 'pop', slices: [{ population: s.population, start: s.start + start * s.step, stop: Math.min(s.stop, s.start + stop * s.step), step: s.step * step }], models: base.models };
+  }
+
+  private named(call: A.Call): Map<string, A.Expr> {
+    const out = new Map<string, A.Expr>();
+    for (const a of call.args) if (a.name && a.value) out.set(a.name.name, a.value);
+    return out;
+  }
+
+  private positional(call: A.Call): A.Expr[] {
+    return call.args.filter((a) => !a.name && a.value).map((a) => a.value!);
+  }
+
+  /** A quantity in the internal unit of `dim`. */
+  private quantity(e: A.Expr, dim: Dim | undefined): number {
+    const l = this.lowerer.lower(e);
+    return evaluate(l.expr, () => NaN) * conversion(l.dim, dim === undefined ? 1 : internalScale(dim));
+  }
+
+  // ----------------------------------------------------------------- populations
+  private lowered(info: ModelInfo): LoweredModel {
+    let m = this.models.get(info.name);
+    if (!m) {
+      m = lowerModel(info);
+      this.models.set(info.name, m);
+    }
+    return m;
+  }
+
+  private population(call: A.Call, bindingName: string | undefined): Value {
+    const pos = this.positional(call);
+    const named = this.named(call);
+    const sizeV = pos[0] ? this.eval(pos[0], undefined) : undefined;
+    if (sizeV?.kind !== 'number' || !Number.isInteger(sizeV.value) || sizeV.value < 1) throw new LowerError('a population size must be a whole number >= 1', call.range);
+    const size = sizeV.value;
+    const cell = pos[1] ? this.eval(pos[1], undefined) : undefined;
+    if (cell?.kind !== 'model') throw new LowerError('expected a cell type', call.range);
+    const info = cell.info;
+    const lm = this.lowered(info);
+    const name = bindingName ?? `population${this.populations.length}`;
+    const overrides = cell.call ? this.named(cell.call) : new Map<string, A.Expr>();
+    // Parameters, in declaration order; a default may read earlier parameters.
+    const params: Record<string, number | number[]> = {};
+    const env = (i: number) => (n: string): number => {
+      const v = params[n];
+      if (v === undefined) throw new LowerError(`parameter '${n}' is used before it has a value`, info.decl.range);
+      return typeof v === 'number' ? v : v[i]!;
+    };
+    const perNeuron = (e: IRExpr): number | number[] => {
+      const uniform = [...refsIn(e)].every((r) => typeof params[r] === 'number');
+      if (uniform) return evaluate(e, env(0));
+      return Array.from({ length: size }, (_, i) => evaluate(e, env(i)));
+    };
+    let spikeTimes: number[] | undefined;
+    for (const p of info.params.keys()) {
+      const dim = info.params.get(p)!.dim;
+      const o = overrides.get(p);
+      if (o) params[p] = this.drawn(o, dim, size, `population:${name}:param:${p}`);
+      else if (lm.paramDefaults.has(p)) params[p] = perNeuron(lm.paramDefaults.get(p)!);
+    }
+    if (info.name === 'SpikeSourceArray') {
+      const st = overrides.get('spike_times');
+      spikeTimes = st?.kind === 'List' ? st.items.map((x) => this.quantity(x, lookupUnit('ms')!.dim)) : [];
+      spikeTimes.sort((a, b) => a - b);
+    }
+    for (const o of overrides.keys()) {
+      if (!info.params.has(o) && o !== 'spike_times') throw new LowerError(`'${info.name}' has no parameter '${o}'`, call.range);
+    }
+    // Initial values: the model's, then `initial: {…}`.
+    const initial: Record<string, number | number[]> = {};
+    for (const x of lm.ir.state) initial[x] = lm.stateDefaults.has(x) ? perNeuron(lm.stateDefaults.get(x)!) : 0;
+    const init = named.get('initial');
+    if (init?.kind === 'Object') {
+      for (const en of init.entries) {
+        if (!en.value) continue;
+        const x = en.key.name;
+        if (!info.state.has(x)) throw new LowerError(`'${info.name}' has no state variable '${x}'`, en.range);
+        initial[x] = this.drawn(en.value, info.state.get(x)!.dim, size, `population:${name}:initial:${x}`);
+      }
+    }
+    if (lm.ir.integrator.method === 'exact') Object.assign(params, this.propagator(lm, params, size));
+    const pop: IRPopulation = { name, model: info.name, size, params, initial, streams: { poisson: streamId(`population:${name}:poisson`) } };
+    if (spikeTimes) pop.spikeTimes = spikeTimes;
+    this.populations.push(pop);
+    return { kind: 'pop', slices: [{ population: name, start: 0, stop: size, step: 1 }], models: [info.name] };
+  }
+
+  /** A constant, or one draw per neuron from a distribution, in the internal unit of `dim`. */
+  private drawn(e: A.Expr, dim: Dim | undefined, size: number, stream: string): number | number[] {
+    const v = this.value_(e, dim);
+    if ('const' in v) return v.const;
+    const s = streamId(stream);
+    return Array.from({ length: size }, (_, i) => sample(this.rng, v, s, i));
+  }
+
+  /** A value given as a constant or a distribution call. */
+  private value_(e: A.Expr, dim: Dim | undefined): IRValue {
+    if (e.kind === 'Call' && e.callee.kind === 'Name' && BUILTINS.get(e.callee.name)?.kind === 'distribution') {
+      const b = BUILTINS.get(e.callee.name)!;
+      const params: Record<string, number> = {};
+      const args = e.args;
+      b.params.forEach((p, i) => {
+        const a = args.find((x) => x.name?.name === p.name) ?? args.filter((x) => !x.name)[i];
+        if (!a?.value) return;
+        const unitless = p.unit === '1' || p.unit === 'int';
+        params[p.name] = unitless ? this.quantity(a.value, undefined) : this.quantity(a.value, dim);
+      });
+      if (!SAMPLERS.has(b.name)) throw new LowerError(`the distribution '${b.name}' is not supported by the compiler yet`, e.range);
+      return { dist: b.name, params };
+    }
+    return { const: this.quantity(e, dim) };
+  }
+
+  /**
+   * The exact propagator of a linear model: x' = A x + b + B I_inj with A, b, B read off the
+   * right-hand sides at the parameter values (the system is affine, so differences are exact), then
+   * [P | q | Q] = blocks of expm([[A, b, B], [0, 0, 0]] dt) (discretise/expm.ts).
+   */
+  private propagator(lm: LoweredModel, params: Record<string, number | number[]>, size: number): Record<string, number | number[]> {
+    const xs = [...lm.rhs.keys()];
+    const heterogeneous = Object.values(params).some((v) => typeof v !== 'number');
+    const names: string[] = [];
+    for (const x of xs) for (const y of xs) names.push(propagatorName('P', x, y));
+    for (const x of xs) names.push(constantName(x));
+    const withCurrent = lm.ir.currentParam !== undefined;
+    if (withCurrent) for (const x of xs) names.push(propagatorName('Q', x));
+    const cache = new Map<string, number[]>();
+    const coefficients = (i: number): number[] => {
+      const pv = (n: string): number => {
+        const v = params[n];
+        return v === undefined ? NaN : typeof v === 'number' ? v : v[i]!;
+      };
+      const key = heterogeneous ? lm.ir.params.map(pv).join(',') : '';
+      const hit = cache.get(key);
+      if (hit) return hit;
+      const f = (state: Record<string, number>, inj: number): number[] =>
+        xs.map((x) => evaluate(lm.rhs.get(x)!, (n) => (n in state ? state[n]! : n === I_INJ ? inj : pv(n))));
+      const zero = Object.fromEntries(xs.map((x) => [x, 0]));
+      const b = f(zero, 0);
+      const Bcol = f(zero, 1).map((v, k) => v - b[k]!);
+      const A = xs.map(() => new Array<number>(xs.length).fill(0));
+      xs.forEach((y, j) => {
+        const col = f({ ...zero, [y]: 1 }, 0);
+        xs.forEach((_, k) => (A[k]![j] = col[k]! - b[k]!));
+      });
+      const { P, Q } = propagatorWithInputs(A, withCurrent ? [b, Bcol] : [b], this.dt);
+      const out = [...P.flat(), ...Q[0]!, ...(withCurrent ? Q[1]! : [])];
+      cache.set(key, out);
+      return out;
+    };
+    const result: Record<string, number | number[]> = {};
+    if (!heterogeneous) {
+      const c = coefficients(0);
+      names.forEach((n, k) => (result[n] = c[k]!));
+    } else {
+      const all = Array.from({ length: size }, (_, i) => coefficients(i));
+      names.forEach((n, k) => {
+        const col = all.map((c) => c[k]!);
+        result[n] = col.every((v) => v === col[0]) ? col[0]! : col;
+      });
+    }
+    return result;
+  }
+
+  // ----------------------------------------------------------------- projections
+  private projection(call: A.Call, bindingName: string | undefined): void {
+    const pos = this.positional(call);
+    const named = this.named(call);
+    const arrow = pos[0];
+    if (arrow?.kind !== 'Binary' || arrow.op !== '->' || !arrow.right) throw new LowerError('expected pre -> post', call.range);
+    const pre = this.popOf(arrow.left, call);
+    const post = this.popOf(arrow.right, call);
+    const postModel = this.scope.get(post.models[0]!)!;
+    let receptor = '';
+    const r = named.get('receptor');
+    if (r?.kind === 'Name') receptor = r.name;
+    else if (r?.kind === 'String') receptor = r.value;
+    else receptor = postModel.ports.has('') ? '' : postModel.ports.has('excitatory') ? 'excitatory' : [...postModel.ports.keys()][0] ?? '';
+    const weightDim = postModel.ports.get(receptor);
+    const name = bindingName ?? `projection${this.projections.length}`;
+    let weightExpr = named.get('weight');
+    let delayExpr = named.get('delay');
+    const syn = named.get('synapse');
+    if (syn?.kind === 'Call') {
+      const sn = this.named(syn);
+      weightExpr ??= sn.get('weight');
+      delayExpr ??= sn.get('delay');
+    }
+    if (syn && !(syn.kind === 'Name' && syn.name === 'StaticSynapse') && !(syn.kind === 'Call' && syn.callee.kind === 'Name' && syn.callee.name === 'StaticSynapse')) {
+      throw new LowerError('only StaticSynapse is supported by the compiler yet', syn.range);
+    }
+    if (named.has('plasticity')) throw new LowerError('plasticity is not supported by the compiler yet', named.get('plasticity')!.range);
+    const msDim = lookupUnit('ms')!.dim;
+    const weight: IRValue = weightExpr ? this.value_(weightExpr, weightDim) : { const: 0 };
+    const minDelay = this.setting('min_delay') ?? this.dt;
+    const delay: IRValue = delayExpr ? this.value_(delayExpr, msDim) : { const: minDelay };
+    this.projections.push({
+      name,
+      pre: pre.slices,
+      post: post.slices,
+      connector: this.connector(pos[1], call),
+      receptor,
+      weight,
+      delay,
+      synapse: 'static',
+      streams: {
+        connectivity: streamId(`projection:${name}:connectivity`),
+        weight: streamId(`projection:${name}:weight`),
+        delay: streamId(`projection:${name}:delay`),
+      },
+    });
+  }
+
+  private connector(e: A.Expr | undefined, at: A.Call): IRConnector {
+    const v = e ? this.eval(e, undefined) : undefined;
+    if (v?.kind !== 'call') throw new LowerError('expected a connector', (e ?? at).range);
+    const named = this.named(v.call);
+    const pos = this.positional(v.call);
+    const arg = (n: string, i: number): A.Expr | undefined => named.get(n) ?? pos[i];
+    const num = (n: string, i: number, fallback?: number): number => {
+      const x = arg(n, i);
+      if (!x) {
+        if (fallback !== undefined) return fallback;
+        throw new LowerError(`${v.name} needs '${n}'`, v.call.range);
+      }
+      return this.quantity(x, undefined);
+    };
+    const self = (): boolean => {
+      const x = named.get('allow_self_connections');
+      return x?.kind === 'Bool' ? x.value : true;
+    };
+    switch (v.name) {
+      case 'AllToAll':
+        return { kind: 'AllToAll', allowSelfConnections: self() };
+      case 'OneToOne':
+        return { kind: 'OneToOne' };
+      case 'FixedProbability':
+        return { kind: 'FixedProbability', p: num('p_connect', 0), allowSelfConnections: self() };
+      case 'FixedNumberPre':
+        return { kind: 'FixedNumberPre', n: num('n', 0), allowSelfConnections: self() };
+      case 'FixedNumberPost':
+        return { kind: 'FixedNumberPost', n: num('n', 0), allowSelfConnections: self() };
+      case 'FixedTotalNumber':
+        return { kind: 'FixedTotalNumber', n: num('n', 0), allowSelfConnections: self() };
+      default:
+        throw new LowerError(`the connector '${v.name}' is not supported by the compiler yet`, v.call.range);
+    }
+  }
+
+  // ----------------------------------------------------------------- recording and stimulation
+  private record(r: A.Record): void {
+    let everySteps = 1;
+    if (r.every) everySteps = Math.max(1, Math.round(this.quantity(r.every, lookupUnit('ms')!.dim) / this.dt));
+    for (const t of r.targets) {
+      if (t.kind !== 'Member' || !t.member) throw new LowerError('record POP.spikes or POP.VARIABLE', t.range);
+      const p = this.popOf(t.object, r);
+      const variable = t.member.name;
+      for (const m of p.models) {
+        const lm = this.models.get(m);
+        if (variable !== 'spikes' && lm && !lm.ir.state.includes(variable)) throw new LowerError(`recording the alias '${variable}' is not supported yet; record a state variable`, t.range);
+      }
+      this.recordings.push({ target: p.slices, variable, everySteps: variable === 'spikes' ? 1 : everySteps, label: exprLabel(t) });
+    }
+  }
+
+  private inject(i: A.Inject): void {
+    if (!i.source || !i.target) return;
+    const target = this.popOf(i.target, i).slices;
+    const v = this.eval(i.source, undefined);
+    if (v.kind !== 'call') throw new LowerError('expected a current source', i.source.range);
+    const n = this.named(v.call);
+    const nA = lookupUnit('nA')!.dim;
+    const ms = lookupUnit('ms')!.dim;
+    const q = (k: string, dim: Dim | undefined, fallback: number): number => (n.has(k) ? this.quantity(n.get(k)!, dim) : fallback);
+    for (const s of target) {
+      const model = this.populations.find((p) => p.name === s.population)?.model;
+      if (model && !this.models.get(model)?.ir.currentParam) throw new LowerError(`cell type '${model}' has no i_offset parameter, which injected current adds to`, i.range);
+    }
+    switch (v.name) {
+      case 'DCSource':
+      {
+        const dc: IRCurrentSource = { kind: 'DC', amplitude: q('amplitude', nA, 1), start: q('start', ms, 0), target };
+        if (n.has('stop')) dc.stop = q('stop', ms, 0);
+        this.currentSources.push(dc);
+        return;
+      }
+      default:
+        throw new LowerError(`the current source '${v.name}' is not supported by the compiler yet`, i.source.range);
+    }
+  }
+}
+
+function refsIn(e: IRExpr, out = new Set<string>()): Set<string> {
+  if ('ref' in e) out.add(e.ref);
+  else if ('args' in e) for (const a of e.args) refsIn(a, out);
+  return out;
+}
+
+function exprLabel(e: A.Expr): string {
+  switch (e.kind) {
+    case 'Name':
+      return e.name;
+    case 'Member':
+      return `${exprLabel(e.object)}.${e.member?.name ?? ''}`;
+    case 'Index': {
+      const ix = e.index;
+      const inner = !ix ? '' : ix.kind === 'Slice' ? `${ix.start ? exprLabel(ix.start) : ''}:${ix.end ? exprLabel(ix.end) : ''}` : exprLabel(ix);
+      return `${exprLabel(e.object)}[${inner}]`;
+    }
+    case 'Number':
+      return e.text;
+    default:
+      return e.kind;
+  }
+}
+
+/** Draws from the distributions the compiler supports; `lane` 0 first, more lanes for rejection. */
+const SAMPLERS = new Map<string, (rng: CounterRng, p: Record<string, number>, stream: number, i: number) => number>([
+  ['uniform', (rng, p, s, i) => p.low! + (p.high! - p.low!) * rng.uniform(s, i, 0)],
+  ['normal', (rng, p, s, i) => p.mu! + p.sigma! * rng.normal(s, i, 0)],
+  ['exponential', (rng, p, s, i) => -p.beta! * Math.log(rng.uniform(s, i, 0))],
+  [
+    'normal_clipped',
+    (rng, p, s, i) => {
+      // Redraw until inside [low, high] (PyNN's NativeRNG behaviour), lane by lane.
+      for (let lane = 0; lane < 1000; lane++) {
+        const x = p.mu! + p.sigma! * rng.normal(s, i, 0, false, lane);
+        if (x >= p.low! && x <= p.high!) return x;
+      }
+      return Math.min(Math.max(p.mu!, p.low!), p.high!);
+    },
+  ],
+  ['normal_clipped_to_boundary', (rng, p, s, i) => Math.min(Math.max(p.mu! + p.sigma! * rng.normal(s, i, 0), p.low!), p.high!)],
+]);
+
+export function sample(rng: CounterRng, v: IRValue, stream: number, i: number): number {
+  if ('const' in v) return v.const;
+  const f = SAMPLERS.get(v.dist);
+  if (!f) throw new Error(`unsupported distribution ${v.dist}`);
+  return f(rng, v.params, stream, i);
+}
