@@ -21,6 +21,11 @@ export const NOT_FROM_A_FILE: Readonly<Record<string, string>> = {
     'other command that reads models) does not exist or cannot be read, e.g. `snn check missing.snn`. ' +
     'The second placeholder is the operating system\'s reason (`ENOENT`, `EACCES`, `EISDIR`). ' +
     'A file named in a `use` inside a model is SNN1005 instead.',
+  SNN4001:
+    'Reported by `snn compile` and `snn run`, never by `snn check`: the model is valid, but lowering ' +
+    'it to the Network IR needs a construct the compiler does not support yet (the placeholder says ' +
+    'which, e.g. "the connector \'DistanceDependentProbability\' is not supported by the compiler yet"), ' +
+    'or the file has no network, or several and none was picked. compiler/compile.test.ts triggers it.',
   SNN9001:
     'Reported when a checker rule throws instead of reporting a diagnostic: a bug in snn, never ' +
     'in the model. The rule\'s name and the exception\'s message fill the placeholders; the node ' +
