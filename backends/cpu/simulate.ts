@@ -121,7 +121,10 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
     });
     for (const [name, row] of rows) pops.get(name)!.outgoing.push({ proj: rt, row });
   }
-  const slots = maxDelay + 1;
+  // A spike stamped t + dt (the end of step n) with a delay of d steps arrives at t + dt + d dt,
+  // the start of step n + 1 + d: the ring needs maxDelay + 2 slots so that this never lands on
+  // the slot being read in step n.
+  const slots = maxDelay + 2;
   for (const p of pops.values()) {
     for (const h of p.model.inputs) p.buffers.set(h.port, new Float64Array(slots * p.size));
   }
@@ -214,7 +217,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
           for (let k = pr.rowStart[r]!; k < pr.rowStart[r + 1]!; k++) {
             const tp = pr.targetPop[k]!;
             const b = tp.buffers.get(pr.port)!;
-            b[((n + pr.delay[k]!) % slots) * tp.size + pr.targetIndex[k]!]! += pr.weight[k]!;
+            b[((n + 1 + pr.delay[k]!) % slots) * tp.size + pr.targetIndex[k]!]! += pr.weight[k]!;
           }
         }
       }

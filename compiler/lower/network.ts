@@ -25,7 +25,7 @@ export const STEP_ORDER = [
   'update: the update map advances every state variable from t to t + dt (refractory neurons keep their clamped variables)',
   'threshold: the spike condition is tested on the new state; spikes are stamped t + dt',
   'reset: the reset assignments run for neurons that spiked, which start their refractory period',
-  'propagate: each spike schedules its weights for delivery after the synapse delay (at least one step)',
+  'propagate: a spike stamped t + dt schedules its weights for delivery at t + dt + delay (the delay rounded to whole steps, at least one)',
   'record',
 ];
 
