@@ -11,7 +11,7 @@ import { degree, evaluate } from '../../compiler/ir/eval.js';
 import type { IRAssign, IRNeuronModel, IRPopulation, NetworkIR } from '../../compiler/ir/types.js';
 import { I_INJ, WEIGHT } from '../../compiler/lower/model.js';
 import { CounterRng } from '../../compiler/random/philox.js';
-import { HELPERS, identifier, js } from './codegen.js';
+import { HELPERS, identifier, js, specialize } from './codegen.js';
 
 export interface SpikeTrain {
   /** Spike times in ms (the end of the step in which the threshold was crossed). */
@@ -49,8 +49,15 @@ export interface SimulateOptions {
   onProgress?: (fraction: number) => void;
 }
 
-type StepFn = (S: Record<string, Float64Array>, P: Record<string, Float64Array>, inj: Float64Array, refr: Int32Array, refSteps: Float64Array, out: Int32Array, H: typeof HELPERS) => number;
-type InputFn = (S: Record<string, Float64Array>, P: Record<string, Float64Array>, buf: Float64Array, H: typeof HELPERS) => void;
+/**
+ * One step of one population, generated: deliver (read and clear this step's ring-buffer slot of
+ * each input port, at offset `off`), update, threshold, reset. Returns the number of spikes, whose
+ * neuron indices it writes to `out`.
+ */
+type StepFn = (
+  S: Record<string, Float64Array>, P: Record<string, Float64Array>, inj: Float64Array, refr: Int32Array, refSteps: Float64Array,
+  out: Int32Array, H: typeof HELPERS, B: Float64Array[], off: number,
+) => number;
 
 interface PopRuntime {
   ir: IRPopulation;
@@ -63,7 +70,8 @@ interface PopRuntime {
   inj: Float64Array;
   /** Ring buffers per port: delay slots × neurons. */
   buffers: Map<string, Float64Array>;
-  inputFns: Map<string, InputFn>;
+  /** The buffers in the order of model.inputs, as the step function takes them. */
+  bufferList: Float64Array[];
   step?: StepFn;
   spikedOut: Int32Array;
   /** Outgoing projections and, per neuron, its row in each. */
@@ -74,7 +82,13 @@ interface PopRuntime {
 interface ProjRuntime {
   /** CSR by pre row. */
   rowStart: Int32Array;
-  targetPop: PopRuntime[];
+  /** The post populations, and which of them each synapse targets. */
+  targetPops: PopRuntime[];
+  targetWhich: Int32Array;
+  /** Set when every target is in one population: its ring buffer for the port, and its size. */
+  single?: { buffer: Float64Array; size: number };
+  /** The delay in steps when all synapses share it. */
+  uniformDelay?: number;
   targetIndex: Int32Array;
   weight: Float64Array;
   delay: Int32Array;
@@ -97,19 +111,34 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
     synapseCount += syn.pre.length;
     const pre = expandSlices(proj.pre);
     const post = expandSlices(proj.post);
-    const order = Array.from(syn.pre.keys()).sort((a, b) => syn.pre[a]! - syn.pre[b]! || a - b);
+    // CSR by pre row, by a stable counting sort (linear in the number of synapses).
+    const m = syn.pre.length;
     const rowStart = new Int32Array(pre.length + 1);
-    for (const k of order) rowStart[syn.pre[k]! + 1]!++;
+    for (let k = 0; k < m; k++) rowStart[syn.pre[k]! + 1]!++;
     for (let r = 0; r < pre.length; r++) rowStart[r + 1]! += rowStart[r]!;
-    const rt: ProjRuntime = {
-      rowStart,
-      targetPop: order.map((k) => pops.get(post[syn.post[k]!]!.population)!),
-      targetIndex: Int32Array.from(order.map((k) => post[syn.post[k]!]!.index)),
-      weight: Float64Array.from(order.map((k) => syn.weight[k]!)),
-      delay: Int32Array.from(order.map((k) => syn.delaySteps[k]!)),
-      port: proj.receptor,
-    };
-    for (const d of rt.delay) maxDelay = Math.max(maxDelay, d);
+    const fill = rowStart.slice(0, pre.length);
+    const postPops = [...new Set(post.map((x) => x.population))].map((name) => pops.get(name)!);
+    const whichPop = new Map(postPops.map((pp, k) => [pp.ir.name, k]));
+    const targetIndex = new Int32Array(m);
+    const targetWhich = new Int32Array(m);
+    const weight = new Float64Array(m);
+    const delay = new Int32Array(m);
+    for (let k = 0; k < m; k++) {
+      const at = fill[syn.pre[k]!]!++;
+      const target = post[syn.post[k]!]!;
+      targetIndex[at] = target.index;
+      targetWhich[at] = whichPop.get(target.population)!;
+      weight[at] = syn.weight[k]!;
+      delay[at] = syn.delaySteps[k]!;
+    }
+    const rt: ProjRuntime = { rowStart, targetPops: postPops, targetWhich, targetIndex, weight, delay, port: proj.receptor };
+    let uniform = true;
+    for (let k = 0; k < m; k++) {
+      const d = delay[k]!;
+      if (d > maxDelay) maxDelay = d;
+      if (d !== delay[0]) uniform = false;
+    }
+    if (m > 0 && uniform) rt.uniformDelay = delay[0]!;
     const rows = new Map<string, Int32Array>();
     pre.forEach((n, r) => {
       let row = rows.get(n.population);
@@ -127,6 +156,17 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
   const slots = maxDelay + 2;
   for (const p of pops.values()) {
     for (const h of p.model.inputs) p.buffers.set(h.port, new Float64Array(slots * p.size));
+    p.bufferList = p.model.inputs.map((h) => p.buffers.get(h.port)!);
+  }
+  for (const p of pops.values()) {
+    for (const o of p.outgoing) {
+      if (o.proj.targetPops.length === 1) {
+        const tp = o.proj.targetPops[0]!;
+        const buffer = tp.buffers.get(o.proj.port);
+        if (!buffer) throw new Error(`population ${tp.ir.name} has no input port '${o.proj.port}'`);
+        o.proj.single = { buffer, size: tp.size };
+      }
+    }
   }
 
   // Recordings.
@@ -174,12 +214,8 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
       for (let j = 0; j < row.length; j++) row[j] = tr.arrays[j]![tr.idx[j]!]!;
       tr.values.push(row);
     }
-    for (const p of pops.values()) {
-      // deliver
-      for (const [port, buf] of p.buffers) p.inputFns.get(port)!(p.state, p.params, buf.subarray(slot * p.size, (slot + 1) * p.size), HELPERS);
-      // inject
-      p.inj.fill(0);
-    }
+    // inject
+    for (const p of pops.values()) if (p.model.currentParam) p.inj.fill(0);
     for (const cs of ir.currentSources) {
       if (cs.kind !== 'DC' || t < cs.start || t >= (cs.stop ?? Infinity)) continue;
       for (const s of cs.target) {
@@ -190,7 +226,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
     for (const p of pops.values()) {
       // update, threshold, reset
       let count = 0;
-      if (p.step) count = p.step(p.state, p.params, p.inj, p.refr, p.refSteps, p.spikedOut, HELPERS);
+      if (p.step) count = p.step(p.state, p.params, p.inj, p.refr, p.refSteps, p.spikedOut, HELPERS, p.bufferList, slot * p.size);
       else if (p.model.kind === 'poisson') count = poissonStep(p, rng, n, t, dt);
       else if (p.arraySteps && p.arraySteps.length > 0) {
         while (p.arraySteps.length > 0 && p.arraySteps[0]! < n) p.arraySteps.shift();
@@ -214,16 +250,26 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
           const r = o.row[i]!;
           if (r < 0) continue;
           const pr = o.proj;
-          for (let k = pr.rowStart[r]!; k < pr.rowStart[r + 1]!; k++) {
-            const tp = pr.targetPop[k]!;
-            const b = tp.buffers.get(pr.port)!;
-            b[((n + 1 + pr.delay[k]!) % slots) * tp.size + pr.targetIndex[k]!]! += pr.weight[k]!;
+          const end = pr.rowStart[r + 1]!;
+          if (pr.single && pr.uniformDelay !== undefined) {
+            const b = pr.single.buffer;
+            const base = ((n + 1 + pr.uniformDelay) % slots) * pr.single.size;
+            const idx = pr.targetIndex;
+            const wt = pr.weight;
+            for (let k = pr.rowStart[r]!; k < end; k++) b[base + idx[k]!]! += wt[k]!;
+          } else if (pr.single) {
+            const b = pr.single.buffer;
+            const size = pr.single.size;
+            for (let k = pr.rowStart[r]!; k < end; k++) b[((n + 1 + pr.delay[k]!) % slots) * size + pr.targetIndex[k]!]! += pr.weight[k]!;
+          } else {
+            for (let k = pr.rowStart[r]!; k < end; k++) {
+              const tp = pr.targetPops[pr.targetWhich[k]!]!;
+              tp.buffers.get(pr.port)![((n + 1 + pr.delay[k]!) % slots) * tp.size + pr.targetIndex[k]!]! += pr.weight[k]!;
+            }
           }
         }
       }
     }
-    // The ring-buffer slot of this step has been read; clear it for step n + slots.
-    for (const p of pops.values()) for (const buf of p.buffers.values()) buf.fill(0, slot * p.size, (slot + 1) * p.size);
     if (opts.onProgress && n % progressEvery === 0) opts.onProgress(n / steps);
   }
   opts.onProgress?.(1);
@@ -280,14 +326,11 @@ function popRuntime(p: IRPopulation, model: IRNeuronModel, dt: number): PopRunti
     refSteps,
     inj: new Float64Array(size),
     buffers: new Map(),
-    inputFns: new Map(),
+    bufferList: [],
     spikedOut: new Int32Array(size),
     outgoing: [],
   };
-  if (model.kind === 'neuron') {
-    rt.step = compileStep(model, p, size, dt);
-    for (const h of model.inputs) rt.inputFns.set(h.port, compileInput(model, h.update, p, size));
-  }
+  if (model.kind === 'neuron') rt.step = compileStep(model, p, size, dt);
   if (model.kind === 'array') {
     rt.arraySteps = [...new Set((p.spikeTimes ?? []).map((s) => Math.max(0, Math.ceil(s / dt - 1e-9) - 1)))].sort((a, b) => a - b);
   }
@@ -316,22 +359,49 @@ function prologue(model: IRNeuronModel, p: IRPopulation): string {
   return lines.join('\n');
 }
 
-function assignments(list: IRAssign[], res: (name: string) => string): string {
-  return list.map((a) => (a.local ? `const ${identifier('l', a.target)} = ${js(a.expr, res)};` : `${res(a.target)} = ${js(a.expr, res)};`)).join('\n');
+function assignments(list: IRAssign[], res: (name: string) => string, scalars: ReadonlyMap<string, number>): string {
+  return list
+    .map((a) => {
+      const code = js(specialize(a.expr, scalars), res);
+      return a.local ? `const ${identifier('l', a.target)} = ${code};` : `${res(a.target)} = ${code};`;
+    })
+    .join('\n');
 }
 
 function compileStep(model: IRNeuronModel, p: IRPopulation, size: number, dt: number): StepFn {
   const locals = new Set(model.update.filter((a) => a.local).map((a) => a.target));
   const res = resolver(model, p, dt, locals);
+  const scalars = new Map<string, number>([['dt', dt]]);
+  for (const [k, v] of Object.entries(p.params)) if (typeof v === 'number') scalars.set(k, v);
   const clamp = model.refractory?.clamp ?? [];
+  // Weights arriving in one step are summed in the ring buffer, which is exact only for handlers
+  // linear in w (x += w, x += w * e / tau, …).
+  for (const h of model.inputs) {
+    for (const a of h.update) {
+      if (degree(a.expr, new Set([WEIGHT])) > 1) throw new Error(`the input handler of ${model.name} is not linear in the weight; the CPU backend sums the weights arriving in one step`);
+    }
+  }
+  const deliver = model.inputs
+    .map(
+      (h, k) => `  {
+    const w = B${k}[off + i];
+    if (w !== 0) {
+      B${k}[off + i] = 0;
+${assignments(h.update, res, scalars)}
+    }
+  }`,
+    )
+    .join('\n');
   const body = `
 ${prologue(model, p)}
+${model.inputs.map((_, k) => `const B${k} = B[${k}];`).join('\n')}
 let count = 0;
 for (let i = 0; i < ${size}; i++) {
+${deliver}
   const refractory = refr[i] > 0;
   ${clamp.map((x, k) => `const c${k} = ${res(x)};`).join('\n  ')}
   {
-${assignments(model.update, res)}
+${assignments(model.update, res, scalars)}
   }
   if (refractory) {
     ${clamp.map((x, k) => `${res(x)} = c${k};`).join('\n    ')}
@@ -340,30 +410,14 @@ ${assignments(model.update, res)}
   }
   ${
     model.threshold
-      ? `if (${js(model.threshold, res)}) {
+      ? `if (${js(specialize(model.threshold, scalars), res)}) {
     out[count++] = i;
-${assignments(model.reset, res)}
+${assignments(model.reset, res, scalars)}
     refr[i] = refSteps[i];
   }`
       : ''
   }
 }
 return count;`;
-  return new Function('S', 'P', 'inj', 'refr', 'refSteps', 'out', 'H', body) as StepFn;
-}
-
-function compileInput(model: IRNeuronModel, update: IRAssign[], p: IRPopulation, size: number): InputFn {
-  // Weights arriving in one step are summed first, which is exact only for handlers linear in w.
-  for (const a of update) {
-    if (degree(a.expr, new Set([WEIGHT])) > 1) throw new Error(`the input handler of ${model.name} is not linear in the weight; the CPU backend sums the weights arriving in one step`);
-  }
-  const res = resolver(model, p, 0, new Set());
-  const body = `
-${prologue(model, p)}
-for (let i = 0; i < ${size}; i++) {
-  const w = buf[i];
-  if (w === 0) continue;
-${assignments(update, res)}
-}`;
-  return new Function('S', 'P', 'buf', 'H', body) as InputFn;
+  return new Function('S', 'P', 'inj', 'refr', 'refSteps', 'out', 'H', 'B', 'off', body) as StepFn;
 }
