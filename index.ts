@@ -2,9 +2,12 @@
  * snn's library API. The CLI (`cli/snn.ts`) is a thin layer over these functions.
  *
  * ```ts
- * import { checkText, format, renderDiagnostics } from 'snn';
+ * import { checkText, compileFile, simulate, renderDiagnostics } from 'snn';
  * const { diagnostics, sources } = checkText(source, 'model.snn');
  * console.log(renderDiagnostics(diagnostics, 'text', sources));
+ *
+ * const { ir } = compileFile('examples/cuba.snn');   // the Network IR, or diagnostics
+ * const result = simulate(ir!);                      // spikes and traces, float64, deterministic
  * ```
  */
 export { parse, type ParseResult } from './lang/parse.js';
@@ -17,3 +20,11 @@ export { checkText, checkFiles, stdlibModels, type CheckResult, type CheckOption
 export { renderDiagnostics, type OutputFormat } from './cli/render-diagnostics.js';
 export * as units from './compiler/units.js';
 export { BUILTINS, type Builtin } from './compiler/builtins.js';
+export { compileText, compileFile, type CompileResult, type CompileOptions } from './compiler/compile.js';
+export type * from './compiler/ir/types.js';
+export { validateIR, IR_SCHEMA } from './compiler/ir/validate.js';
+export { evaluate as evaluateIR } from './compiler/ir/eval.js';
+export { CounterRng, philox4x32, streamId } from './compiler/random/philox.js';
+export { expm, affinePropagator } from './compiler/discretise/expm.js';
+export { simulate, type SimulationResult, type SimulateOptions, type SpikeTrain, type Trace } from './backends/cpu/simulate.js';
+export { writeResultsHdf5, summary as resultsSummary } from './backends/cpu/results.js';
