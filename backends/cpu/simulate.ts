@@ -9,7 +9,7 @@
 import { connect, expandSlices } from '../../compiler/connect.js';
 import { degree, evaluate } from '../../compiler/ir/eval.js';
 import type { IRAssign, IRNeuronModel, IRPopulation, NetworkIR } from '../../compiler/ir/types.js';
-import { I_INJ, WEIGHT } from '../../compiler/lower/model.js';
+import { DT, I_INJ, WEIGHT } from '../../compiler/lower/model.js';
 import { CounterRng } from '../../compiler/random/philox.js';
 import { HELPERS, identifier, js, specialize } from './codegen.js';
 
@@ -343,7 +343,7 @@ function resolver(model: IRNeuronModel, p: IRPopulation, dt: number, locals: Set
   return (name) => {
     if (locals.has(name)) return identifier('l', name);
     if (state.has(name)) return `${identifier('s', name)}[i]`;
-    if (name === 'dt') return `(${dt})`;
+    if (name === DT) return `(${dt})`;
     if (name === I_INJ) return 'inj[i]';
     if (name === WEIGHT) return 'w';
     const v = p.params[name];
@@ -369,9 +369,9 @@ function assignments(list: IRAssign[], res: (name: string) => string, scalars: R
 }
 
 function compileStep(model: IRNeuronModel, p: IRPopulation, size: number, dt: number): StepFn {
-  const locals = new Set(model.update.filter((a) => a.local).map((a) => a.target));
+  const locals = new Set([...model.update, ...(model.refractoryUpdate ?? [])].filter((a) => a.local).map((a) => a.target));
   const res = resolver(model, p, dt, locals);
-  const scalars = new Map<string, number>([['dt', dt]]);
+  const scalars = new Map<string, number>([[DT, dt]]);
   for (const [k, v] of Object.entries(p.params)) if (typeof v === 'number') scalars.set(k, v);
   const clamp = model.refractory?.clamp ?? [];
   // Weights arriving in one step are summed in the ring buffer, which is exact only for handlers
@@ -398,15 +398,14 @@ ${model.inputs.map((_, k) => `const B${k} = B[${k}];`).join('\n')}
 let count = 0;
 for (let i = 0; i < ${size}; i++) {
 ${deliver}
-  const refractory = refr[i] > 0;
-  ${clamp.map((x, k) => `const c${k} = ${res(x)};`).join('\n  ')}
-  {
-${assignments(model.update, res, scalars)}
-  }
-  if (refractory) {
-    ${clamp.map((x, k) => `${res(x)} = c${k};`).join('\n    ')}
+  if (refr[i] > 0) {
+    // Refractory: the clamped variables hold (${clamp.join(', ') || 'none'}); the rest integrate.
+${model.refractoryUpdate ? assignments(model.refractoryUpdate, res, scalars) : `${clamp.map((x, k) => `const c${k} = ${res(x)};`).join('\n')}\n${assignments(model.update, res, scalars)}\n${clamp.map((x, k) => `${res(x)} = c${k};`).join('\n')}`}
     refr[i]--;
     continue;
+  }
+  {
+${assignments(model.update, res, scalars)}
   }
   ${
     model.threshold

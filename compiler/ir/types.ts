@@ -45,9 +45,15 @@ export interface IRNeuronModel {
   /**
    * One step t -> t + dt of the ODEs, in the symbols of `state` and the population's `params`
    * (including the propagator coefficients the compiler derived, named `P[x,y]`, `q[x]`, `Q[x]`).
-   * The symbol `I_inj` is the injected current (nA) held constant over the step.
+   * Symbols start with `$`: `$dt` is the step (ms), `$I_inj` the injected current (nA) held
+   * constant over the step; in `inputs`, `$w` is the arriving weight.
    */
   update: IRAssign[];
+  /**
+   * The update used instead while a neuron is refractory: the clamped variables have derivative
+   * zero and the others integrate with them held. Absent when no clamped variable has an ODE.
+   */
+  refractoryUpdate?: IRAssign[];
   /** The spike condition, tested after the update; absent for models that never spike. */
   threshold?: IRExpr;
   /** Assignments after a spike. */

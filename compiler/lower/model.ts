@@ -15,10 +15,16 @@ import type { IRAssign, IRExpr, IRNeuronModel } from '../ir/types.js';
 import { internalScale, type Dim } from '../units.js';
 import { conversion, ExprLowerer, LowerError, scaled, type Sym } from './expr.js';
 
-/** The symbol of the injected current (nA), held constant over a step. */
-export const I_INJ = 'I_inj';
+/**
+ * Symbols of the update maps that are not model names. They start with `$`, which no .snn name
+ * can, so they never clash with a parameter or state variable (the AdEx cells have a state `w`).
+ */
+/** The injected current (nA), held constant over a step. */
+export const I_INJ = '$I_inj';
+/** The time step (ms). */
+export const DT = '$dt';
 /** The symbol of an arriving weight in input handlers. */
-export const WEIGHT = 'w';
+export const WEIGHT = '$w';
 const TIME_SCALE = 1e-3; // SI value of the internal time unit, 1 ms
 
 export interface LoweredModel {
@@ -34,12 +40,13 @@ export interface LoweredModel {
 const ref = (name: string): IRExpr => ({ ref: name });
 const bin = (op: '+' | '*', a: IRExpr, b: IRExpr): IRExpr => ({ op, args: [a, b] });
 
-export function propagatorName(kind: 'P' | 'Q', x: string, y?: string): string {
+/** `P[x,y]`, `Q[x]`; with the variant `r`, the coefficients used while refractory: `Pr[x,y]`, `Qr[x]`. */
+export function propagatorName(kind: string, x: string, y?: string): string {
   return y === undefined ? `${kind}[${x}]` : `${kind}[${x},${y}]`;
 }
 
-/** The name of the constant term's column: q[x]. */
-export const constantName = (x: string): string => `q[${x}]`;
+/** The name of the constant term's column: q[x] (qr[x] while refractory). */
+export const constantName = (x: string, variant: '' | 'r' = ''): string => `q${variant}[${x}]`;
 
 export function lowerModel(info: ModelInfo): LoweredModel {
   if (info.isSpikeSource) return spikeSource(info);
@@ -125,7 +132,24 @@ export function lowerModel(info: ModelInfo): LoweredModel {
       inputs.push({ port: m.port?.name ?? '', update: m.body.flatMap((s) => statement(s, hl, dimOf)) });
     }
   }
-  if (refractory) refractory.clamp = [...new Set(reset.map((r) => r.target))];
+  // Clamped while refractory: what the reset sets (`v = v_reset`); what it increments (`w += b`)
+  // keeps integrating, as in NEST's aeif models and Brian2's `(unless refractory)` on v.
+  if (refractory) {
+    const set = new Set<string>();
+    for (const m of decl.members) if (m.kind === 'Spike') for (const st of m.reset ?? []) if (st.kind === 'Assign' && st.op === '=') set.add(st.target.name);
+    refractory.clamp = [...set];
+  }
+  // While refractory the clamped variables have derivative zero; the others integrate with them
+  // held. Linear models get their own propagator for that (coefficients `Pr[…]`, `qr[…]`, `Qr[…]`).
+  let refractoryUpdate: IRAssign[] | undefined;
+  if (refractory && refractory.clamp.some((x) => rhs.has(x))) {
+    const held = new Set(refractory.clamp);
+    if (integrator.method === 'exact') refractoryUpdate = exactUpdate(integrated, currentParam !== undefined, 'r').filter((a) => !held.has(a.target) && !held.has(a.target.replace(/^next:/, '')));
+    else if (integrator.method === 'rk4') {
+      const frozen = new Map([...rhs].map(([x, e]) => [x, held.has(x) ? ({ num: 0 } as IRExpr) : e]));
+      refractoryUpdate = rk4Update(integrated, frozen).filter((a) => !(held.has(a.target) || (a.target.startsWith('next:') && held.has(a.target.slice(5)))));
+    }
+  }
   const ir: IRNeuronModel = {
     name: info.name,
     kind: 'neuron',
@@ -138,6 +162,7 @@ export function lowerModel(info: ModelInfo): LoweredModel {
   };
   if (threshold) ir.threshold = threshold;
   if (refractory) ir.refractory = refractory;
+  if (refractoryUpdate) ir.refractoryUpdate = refractoryUpdate;
   if (currentParam) ir.currentParam = currentParam;
   return { ir, paramDefaults, stateDefaults, rhs };
 }
@@ -163,12 +188,12 @@ function statement(s: A.Stmt, lowerer: ExprLowerer, dimOf: Map<string, Dim | und
 }
 
 /** x_i ← Σ_j P[x_i,x_j] x_j + q[x_i] (+ Q[x_i] I_inj), all from the values at the start of the step. */
-function exactUpdate(xs: string[], withCurrent: boolean): IRAssign[] {
+function exactUpdate(xs: string[], withCurrent: boolean, variant: '' | 'r' = ''): IRAssign[] {
   const out: IRAssign[] = [];
   for (const x of xs) {
-    let e: IRExpr = { ref: constantName(x) };
-    for (const y of xs) e = bin('+', e, bin('*', ref(propagatorName('P', x, y)), ref(y)));
-    if (withCurrent) e = bin('+', e, bin('*', ref(propagatorName('Q', x)), ref(I_INJ)));
+    let e: IRExpr = { ref: constantName(x, variant) };
+    for (const y of xs) e = bin('+', e, bin('*', ref(propagatorName(`P${variant}`, x, y)), ref(y)));
+    if (withCurrent) e = bin('+', e, bin('*', ref(propagatorName(`Q${variant}`, x)), ref(I_INJ)));
     out.push({ target: `next:${x}`, expr: e, local: true });
   }
   for (const x of xs) out.push({ target: x, expr: ref(`next:${x}`) });
@@ -183,14 +208,14 @@ function rk4Update(xs: string[], rhs: Map<string, IRExpr>): IRAssign[] {
   };
   const shifted = (k: number, h: IRExpr): Map<string, IRExpr> =>
     new Map(xs.map((x) => [x, bin('+', ref(x), bin('*', h, ref(`k${k}:${x}`)))]));
-  const half: IRExpr = { op: '/', args: [ref('dt'), { num: 2 }] };
+  const half: IRExpr = { op: '/', args: [ref(DT), { num: 2 }] };
   stage(1, new Map());
   stage(2, shifted(1, half));
   stage(3, shifted(2, half));
-  stage(4, shifted(3, ref('dt')));
+  stage(4, shifted(3, ref(DT)));
   for (const x of xs) {
     const sum = bin('+', bin('+', ref(`k1:${x}`), bin('*', { num: 2 }, ref(`k2:${x}`))), bin('+', bin('*', { num: 2 }, ref(`k3:${x}`)), ref(`k4:${x}`)));
-    out.push({ target: `next:${x}`, expr: bin('+', ref(x), bin('*', { op: '/', args: [ref('dt'), { num: 6 }] }, sum)), local: true });
+    out.push({ target: `next:${x}`, expr: bin('+', ref(x), bin('*', { op: '/', args: [ref(DT), { num: 6 }] }, sum)), local: true });
   }
   for (const x of xs) out.push({ target: x, expr: ref(`next:${x}`) });
   return out;

@@ -311,11 +311,17 @@ class NetworkLowerer {
   private propagator(lm: LoweredModel, params: Record<string, number | number[]>, size: number): Record<string, number | number[]> {
     const xs = [...lm.rhs.keys()];
     const heterogeneous = Object.values(params).some((v) => typeof v !== 'number');
-    const names: string[] = [];
-    for (const x of xs) for (const y of xs) names.push(propagatorName('P', x, y));
-    for (const x of xs) names.push(constantName(x));
     const withCurrent = lm.ir.currentParam !== undefined;
-    if (withCurrent) for (const x of xs) names.push(propagatorName('Q', x));
+    // The free system, and (when refractoriness clamps a variable with an ODE) the system with the
+    // clamped rows held: their derivatives zero.
+    const variants: { suffix: '' | 'r'; held: Set<string> }[] = [{ suffix: '', held: new Set() }];
+    if (lm.ir.refractoryUpdate) variants.push({ suffix: 'r', held: new Set(lm.ir.refractory?.clamp ?? []) });
+    const names: string[] = [];
+    for (const { suffix } of variants) {
+      for (const x of xs) for (const y of xs) names.push(propagatorName(`P${suffix}`, x, y));
+      for (const x of xs) names.push(constantName(x, suffix));
+      if (withCurrent) for (const x of xs) names.push(propagatorName(`Q${suffix}`, x));
+    }
     const cache = new Map<string, number[]>();
     const coefficients = (i: number): number[] => {
       const pv = (n: string): number => {
@@ -335,8 +341,15 @@ class NetworkLowerer {
         const col = f({ ...zero, [y]: 1 }, 0);
         xs.forEach((_, k) => (A[k]![j] = col[k]! - b[k]!));
       });
-      const { P, Q } = propagatorWithInputs(A, withCurrent ? [b, Bcol] : [b], this.dt);
-      const out = [...P.flat(), ...Q[0]!, ...(withCurrent ? Q[1]! : [])];
+      const out: number[] = [];
+      for (const { held } of variants) {
+        const keep = (k: number): boolean => !held.has(xs[k]!);
+        const Av = A.map((row, k) => (keep(k) ? row : row.map(() => 0)));
+        const bv = b.map((v, k) => (keep(k) ? v : 0));
+        const Bv = Bcol.map((v, k) => (keep(k) ? v : 0));
+        const { P, Q } = propagatorWithInputs(Av, withCurrent ? [bv, Bv] : [bv], this.dt);
+        out.push(...P.flat(), ...Q[0]!, ...(withCurrent ? Q[1]! : []));
+      }
       cache.set(key, out);
       return out;
     };
