@@ -37,7 +37,7 @@ export function compileText(text: string, path: string, opts: CompileOptions = {
     return { diagnostics, sources };
   }
   try {
-    return { ir: lowerNetwork(net, file.scope, opts), diagnostics, sources };
+    return { ir: lowerNetwork(net, file.scope, { modelPath: path, ...opts }), diagnostics, sources };
   } catch (e) {
     if (!(e instanceof LowerError)) throw e;
     diagnostics.push(makeDiagnostic('CannotCompile', path, e.range ?? net.range, [e.message]));

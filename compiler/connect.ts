@@ -4,6 +4,7 @@
  * stream, the pre neuron or synapse index, a counter), so the result does not depend on the order
  * in which a backend generates rows, nor on threads or batches.
  */
+import { evaluate } from './ir/eval.js';
 import type { IRProjection, IRSlice } from './ir/types.js';
 import { sample } from './lower/network.js';
 import { CounterRng, wordToUniform } from './random/philox.js';
@@ -30,16 +31,24 @@ function rowUniform(rng: CounterRng, stream: number, row: number, k: number): nu
   return wordToUniform(rng.words(stream, row, Math.floor(k / 4))[k % 4]!);
 }
 
-export function connect(proj: IRProjection, seed: number, dt: number): Synapses {
+/** Where each neuron is: positions (um, flattened x y z) by population, for distance-dependent connectors. */
+export type PositionLookup = (population: string) => number[] | undefined;
+
+export function connect(proj: IRProjection, seed: number, dt: number, positions: PositionLookup = () => undefined): Synapses {
   const rng = new CounterRng(seed);
   const pre = expandSlices(proj.pre);
   const post = expandSlices(proj.post);
   const same = (i: number, j: number): boolean => pre[i]!.population === post[j]!.population && pre[i]!.index === post[j]!.index;
   const P: number[] = [];
   const Q: number[] = [];
-  const add = (i: number, j: number): void => {
+  /** Weights and delays given per connection (FromList rows), by synapse. */
+  const givenWeight: (number | undefined)[] = [];
+  const givenDelay: (number | undefined)[] = [];
+  const add = (i: number, j: number, w?: number, d?: number): void => {
     P.push(i);
     Q.push(j);
+    givenWeight.push(w);
+    givenDelay.push(d);
   };
   const c = proj.connector;
   const s = proj.streams.connectivity;
@@ -90,16 +99,40 @@ export function connect(proj: IRProjection, seed: number, dt: number): Synapses 
         if (c.allowSelfConnections || !same(i, j)) add(i, j);
       }
       break;
+    case 'DistanceDependentProbability': {
+      const at = (side: { population: string; index: number }): number[] => {
+        const p = positions(side.population);
+        if (!p) throw new RangeError(`DistanceDependentProbability needs positions: give population ${side.population} a structure`);
+        return [p[3 * side.index]!, p[3 * side.index + 1]!, p[3 * side.index + 2]!];
+      };
+      const postPos = post.map(at);
+      for (let i = 0; i < pre.length; i++) {
+        const a = at(pre[i]!);
+        for (let j = 0; j < post.length; j++) {
+          if (!c.allowSelfConnections && same(i, j)) continue;
+          const b = postPos[j]!;
+          const d = Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!);
+          const p = evaluate(c.probability, (name) => (name === '$d' ? d : NaN));
+          if (p > 0 && rowUniform(rng, s, i, j) < p) add(i, j);
+        }
+      }
+      break;
+    }
     case 'FromList':
-      for (const row of c.rows) add(row[0]!, row[1]!);
+      c.rows.forEach((row, r) => {
+        if (row[0]! < 0 || row[0]! >= pre.length || row[1]! < 0 || row[1]! >= post.length || !Number.isInteger(row[0]) || !Number.isInteger(row[1])) {
+          throw new RangeError(`connection [${row.join(', ')}] is outside the ${pre.length} pre and ${post.length} post neurons`);
+        }
+        add(row[0]!, row[1]!, c.weights?.[r], c.delays?.[r]);
+      });
       break;
   }
   const n = P.length;
   const weight = new Float64Array(n);
   const delaySteps = new Int32Array(n);
   for (let k = 0; k < n; k++) {
-    weight[k] = sample(rng, proj.weight, proj.streams.weight, k);
-    delaySteps[k] = Math.max(1, Math.round(sample(rng, proj.delay, proj.streams.delay, k) / dt));
+    weight[k] = givenWeight[k] ?? sample(rng, proj.weight, proj.streams.weight, k);
+    delaySteps[k] = Math.max(1, Math.round((givenDelay[k] ?? sample(rng, proj.delay, proj.streams.delay, k)) / dt));
   }
   return { pre: Int32Array.from(P), post: Int32Array.from(Q), weight, delaySteps };
 }

@@ -77,6 +77,9 @@ interface PopRuntime {
   /** Outgoing projections and, per neuron, its row in each. */
   outgoing: { proj: ProjRuntime; row: Int32Array }[];
   arraySteps?: number[];
+  /** Per-neuron spike times: [step, neuron] in step order, consumed as the run goes. */
+  arrayEvents?: [number, number][];
+  arrayCursor?: number;
 }
 
 interface ProjRuntime {
@@ -107,7 +110,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
   let maxDelay = 1;
   let synapseCount = 0;
   for (const proj of ir.projections) {
-    const syn = connect(proj, ir.seed, dt);
+    const syn = connect(proj, ir.seed, dt, (name) => ir.populations.find((x) => x.name === name)?.positions);
     synapseCount += syn.pre.length;
     const pre = expandSlices(proj.pre);
     const post = expandSlices(proj.post);
@@ -228,7 +231,15 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
       let count = 0;
       if (p.step) count = p.step(p.state, p.params, p.inj, p.refr, p.refSteps, p.spikedOut, HELPERS, p.bufferList, slot * p.size);
       else if (p.model.kind === 'poisson') count = poissonStep(p, rng, n, t, dt);
-      else if (p.arraySteps && p.arraySteps.length > 0) {
+      else if (p.arrayEvents) {
+        let c = p.arrayCursor ?? 0;
+        let last = -1;
+        for (; c < p.arrayEvents.length && p.arrayEvents[c]![0] <= n; c++) {
+          const [step, i] = p.arrayEvents[c]!;
+          if (step === n && i !== last) p.spikedOut[count++] = last = i;
+        }
+        p.arrayCursor = c;
+      } else if (p.arraySteps && p.arraySteps.length > 0) {
         while (p.arraySteps.length > 0 && p.arraySteps[0]! < n) p.arraySteps.shift();
         if (p.arraySteps[0] === n) {
           for (let i = 0; i < p.size; i++) p.spikedOut[i] = i;
@@ -332,7 +343,11 @@ function popRuntime(p: IRPopulation, model: IRNeuronModel, dt: number): PopRunti
   };
   if (model.kind === 'neuron') rt.step = compileStep(model, p, size, dt);
   if (model.kind === 'array') {
-    rt.arraySteps = [...new Set((p.spikeTimes ?? []).map((s) => Math.max(0, Math.ceil(s / dt - 1e-9) - 1)))].sort((a, b) => a - b);
+    // A spike time s is emitted in the step whose end, stamped (n + 1) dt, is the first at or after s.
+    const lists = p.spikeTimes ?? [];
+    const stepOf = (s: number): number => Math.max(0, Math.ceil(s / dt - 1e-9) - 1);
+    if (lists.length <= 1) rt.arraySteps = [...new Set((lists[0] ?? []).map(stepOf))].sort((a, b) => a - b);
+    else rt.arrayEvents = lists.flatMap((ts, i) => ts.map((s) => [stepOf(s), i] as [number, number])).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   }
   return rt;
 }

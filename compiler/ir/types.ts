@@ -85,8 +85,10 @@ export interface IRPopulation {
   params: Record<string, number | number[]>;
   /** Initial value of each state variable: a scalar or one value per neuron. */
   initial: Record<string, number | number[]>;
-  /** SpikeSourceArray: spike times in ms, the same for every neuron. */
-  spikeTimes?: number[];
+  /** SpikeSourceArray: spike times in ms, one sorted list per neuron (or one list for all). */
+  spikeTimes?: number[][];
+  /** Positions from the population's structure: x, y, z in um for each neuron, flattened. */
+  positions?: number[];
   /** Random stream ids (compiler/random/philox.ts) of this population. */
   streams: { poisson: number };
 }
@@ -98,7 +100,10 @@ export type IRConnector =
   | { kind: 'FixedNumberPre'; n: number; allowSelfConnections: boolean }
   | { kind: 'FixedNumberPost'; n: number; allowSelfConnections: boolean }
   | { kind: 'FixedTotalNumber'; n: number; allowSelfConnections: boolean }
-  | { kind: 'FromList'; rows: number[][] };
+  /** `probability` reads `$d`, the distance between the two neurons in um. */
+  | { kind: 'DistanceDependentProbability'; probability: IRExpr; allowSelfConnections: boolean }
+  /** Rows [pre, post]: indices into the pre and post lists; weights and delays per row when given. */
+  | { kind: 'FromList'; rows: number[][]; weights?: number[]; delays?: number[] };
 
 export interface IRProjection {
   name: string;

@@ -13,7 +13,9 @@ import {
   IR_FORMAT, IR_VERSION, type IRConnector, type IRCurrentSource, type IRExpr, type IRPopulation, type IRProjection,
   type IRRecording, type IRSlice, type IRValue, type NetworkIR,
 } from '../ir/types.js';
-import { CounterRng, streamId } from '../random/philox.js';
+import { CounterRng, streamId, wordToUniform } from '../random/philox.js';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { INTERNAL_UNIT_SYSTEM, internalScale, lookupUnit, type Dim } from '../units.js';
 import { conversion, ExprLowerer, LowerError, type Sym } from './expr.js';
 import { constantName, I_INJ, lowerModel, propagatorName, type LoweredModel } from './model.js';
@@ -37,6 +39,8 @@ type Value =
   | { kind: 'other' };
 
 export interface LowerOptions {
+  /** The model file's path, for files it names (FromFile). */
+  modelPath?: string;
   /** Overrides the network's `duration` (ms). */
   duration?: number;
   /** Overrides the network's `seed`. */
@@ -243,7 +247,7 @@ class NetworkLowerer {
       if (uniform) return evaluate(e, env(0));
       return Array.from({ length: size }, (_, i) => evaluate(e, env(i)));
     };
-    let spikeTimes: number[] | undefined;
+    let spikeTimes: number[][] | undefined;
     for (const p of info.params.keys()) {
       const dim = info.params.get(p)!.dim;
       const o = overrides.get(p);
@@ -252,8 +256,13 @@ class NetworkLowerer {
     }
     if (info.name === 'SpikeSourceArray') {
       const st = overrides.get('spike_times');
-      spikeTimes = st?.kind === 'List' ? st.items.map((x) => this.quantity(x, lookupUnit('ms')!.dim)) : [];
-      spikeTimes.sort((a, b) => a - b);
+      const ms = lookupUnit('ms')!.dim;
+      const list = (e: A.Expr): number[] => (e.kind === 'List' ? e.items.map((x) => this.quantity(x, ms)).sort((a, b) => a - b) : []);
+      if (st?.kind !== 'List') spikeTimes = [[]];
+      else if (st.items.length > 0 && st.items.every((x) => x.kind === 'List')) {
+        if (st.items.length !== size) throw new LowerError(`spike_times has ${st.items.length} lists for ${size} neurons`, st.range);
+        spikeTimes = st.items.map(list);
+      } else spikeTimes = [list(st)];
     }
     for (const o of overrides.keys()) {
       if (!info.params.has(o) && o !== 'spike_times') throw new LowerError(`'${info.name}' has no parameter '${o}'`, call.range);
@@ -273,8 +282,81 @@ class NetworkLowerer {
     if (lm.ir.integrator.method === 'exact') Object.assign(params, this.propagator(lm, params, size));
     const pop: IRPopulation = { name, model: info.name, size, params, initial, streams: { poisson: streamId(`population:${name}:poisson`) } };
     if (spikeTimes) pop.spikeTimes = spikeTimes;
+    const structure = named.get('structure');
+    if (structure) pop.positions = this.positions(structure, size, name);
     this.populations.push(pop);
     return { kind: 'pop', slices: [{ population: name, start: 0, stop: size, step: 1 }], models: [info.name] };
+  }
+
+  /** Neuron positions (um, x y z per neuron) from a structure, as pyNN.space computes them. */
+  private positions(e: A.Expr, size: number, pop: string): number[] {
+    const v = this.eval(e, undefined);
+    if (v.kind !== 'call') throw new LowerError('expected a structure such as Line(dx: 10 um)', e.range);
+    const n = this.named(v.call);
+    const pos = this.positional(v.call);
+    const um = lookupUnit('um')!.dim;
+    const q = (k: string, fallback: number): number => (n.has(k) ? this.quantity(n.get(k)!, um) : fallback);
+    const plain = (k: string, fallback: number): number => (n.has(k) ? this.quantity(n.get(k)!, undefined) : fallback);
+    const out: number[] = [];
+    const grid = (dims: number[], step: number[], origin: number[]): void => {
+      if (dims.reduce((a, b) => a * b, 1) !== size || dims.some((d) => !Number.isInteger(d))) {
+        throw new LowerError(`${size} neurons do not fill a ${dims.map((d) => Number(d.toFixed(3))).join(' x ')} grid`, v.call.range);
+      }
+      // numpy.indices in C order: the last axis varies fastest (pyNN.space).
+      for (let i = 0; i < size; i++) {
+        let r = i;
+        const idx = dims.map(() => 0);
+        for (let a = dims.length - 1; a >= 0; a--) {
+          idx[a] = r % dims[a]!;
+          r = Math.floor(r / dims[a]!);
+        }
+        out.push(origin[0]! + step[0]! * idx[0]!, origin[1]! + step[1]! * (idx[1] ?? 0), origin[2]! + step[2]! * (idx[2] ?? 0));
+      }
+    };
+    switch (v.name) {
+      case 'Line':
+        for (let i = 0; i < size; i++) out.push(q('x0', 0) + i * q('dx', 1), q('y', 0), q('z', 0));
+        return out;
+      case 'Grid2D': {
+        const nx = Math.round(Math.sqrt(size * plain('aspect_ratio', 1)) * 1e9) / 1e9;
+        grid([nx, size / nx], [q('dx', 1), q('dy', 1), 0], [q('x0', 0), q('y0', 0), q('z', 0)]);
+        return out;
+      }
+      case 'Grid3D': {
+        const nx = Math.round(Math.cbrt(size * plain('aspect_ratioXY', 1) * plain('aspect_ratioXZ', 1)) * 1e9) / 1e9;
+        grid([nx, nx / plain('aspect_ratioXY', 1), nx / plain('aspect_ratioXZ', 1)], [q('dx', 1), q('dy', 1), q('dz', 1)], [q('x0', 0), q('y0', 0), q('z0', 0)]);
+        return out;
+      }
+      case 'RandomStructure': {
+        const b = n.get('boundary') ?? pos[0];
+        const bv = b ? this.eval(b, undefined) : undefined;
+        if (bv?.kind !== 'call') throw new LowerError('RandomStructure needs a boundary: Sphere(…) or Cuboid(…)', v.call.range);
+        const bn = this.named(bv.call);
+        const origin = n.get('origin')?.kind === 'List' ? (n.get('origin') as A.List).items.map((x) => this.quantity(x, um)) : [0, 0, 0];
+        const stream = streamId(`population:${pop}:positions`);
+        for (let i = 0; i < size; i++) {
+          let p: number[] = [0, 0, 0];
+          for (let lane = 0; ; lane++) {
+            const w = this.rng.words(stream, i, 0, lane);
+            const u = [0, 1, 2].map((k) => wordToUniform(w[k]!) - 0.5);
+            if (bv.name === 'Cuboid') {
+              p = [u[0]! * this.quantity(bn.get('width')!, um), u[1]! * this.quantity(bn.get('height')!, um), u[2]! * this.quantity(bn.get('depth')!, um)];
+              break;
+            }
+            // Sphere: rejection from the enclosing cube.
+            const r = this.quantity(bn.get('radius')!, um);
+            if (u[0]! ** 2 + u[1]! ** 2 + u[2]! ** 2 <= 0.25) {
+              p = u.map((x) => 2 * r * x);
+              break;
+            }
+          }
+          out.push(p[0]! + origin[0]!, p[1]! + origin[1]!, p[2]! + origin[2]!);
+        }
+        return out;
+      }
+      default:
+        throw new LowerError(`the structure '${v.name}' is not supported by the compiler yet`, v.call.range);
+    }
   }
 
   /** A constant, or one draw per neuron from a distribution, in the internal unit of `dim`. */
@@ -403,7 +485,7 @@ class NetworkLowerer {
       name,
       pre: pre.slices,
       post: post.slices,
-      connector: this.connector(pos[1], call),
+      connector: this.connector(pos[1], call, weightDim),
       receptor,
       weight,
       delay,
@@ -416,7 +498,7 @@ class NetworkLowerer {
     });
   }
 
-  private connector(e: A.Expr | undefined, at: A.Call): IRConnector {
+  private connector(e: A.Expr | undefined, at: A.Call, weightDim: Dim | undefined): IRConnector {
     const v = e ? this.eval(e, undefined) : undefined;
     if (v?.kind !== 'call') throw new LowerError('expected a connector', (e ?? at).range);
     const named = this.named(v.call);
@@ -447,9 +529,97 @@ class NetworkLowerer {
         return { kind: 'FixedNumberPost', n: num('n', 0), allowSelfConnections: self() };
       case 'FixedTotalNumber':
         return { kind: 'FixedTotalNumber', n: num('n', 0), allowSelfConnections: self() };
+      case 'DistanceDependentProbability': {
+        const x = arg('d_expression', 0);
+        if (!x) throw new LowerError('DistanceDependentProbability needs an expression in the distance d', v.call.range);
+        const d = new ExprLowerer((name) => (name === 'd' ? { kind: 'ref', ref: '$d', dim: lookupUnit('um')!.dim } : this.symbol(name)));
+        return { kind: 'DistanceDependentProbability', probability: d.lower(x).expr, allowSelfConnections: self() };
+      }
+      case 'FromList': {
+        const list = arg('conn_list', 0);
+        if (list?.kind !== 'List') throw new LowerError('FromList needs a list of rows [pre, post, weight?, delay?]', v.call.range);
+        // column_names orders the columns after the two indices (default: weight, delay).
+        const cn = named.get('column_names');
+        const names = cn?.kind === 'List' ? cn.items.map((x) => (x.kind === 'String' ? x.value : '')) : ['weight', 'delay'];
+        for (const nm of names) if (nm !== 'weight' && nm !== 'delay') throw new LowerError(`column '${nm}' is not supported: FromList takes weight and delay`, cn!.range);
+        const rows = list.items.map((row) => this.row(row, weightDim, names));
+        const out: IRConnector = { kind: 'FromList', rows: rows.map((r) => [r[0]!, r[1]!]) };
+        if (rows.some((r) => !Number.isNaN(r[2]))) {
+          if (rows.some((r) => Number.isNaN(r[2]))) throw new LowerError('give a weight in every row or in none', list.range);
+          out.weights = rows.map((r) => r[2]!);
+        }
+        if (rows.some((r) => !Number.isNaN(r[3]))) {
+          if (rows.some((r) => Number.isNaN(r[3]))) throw new LowerError('give a delay in every row or in none', list.range);
+          out.delays = rows.map((r) => r[3]!);
+        }
+        return out;
+      }
+      case 'Array': {
+        const m = arg('matrix', 0);
+        if (m?.kind !== 'List') throw new LowerError('Array needs a matrix of true and false', v.call.range);
+        const rows: number[][] = [];
+        m.items.forEach((r, i) => {
+          if (r.kind !== 'List') throw new LowerError('each row of the matrix must be a list', r.range);
+          r.items.forEach((c, j) => {
+            if (this.quantity(c, undefined)) rows.push([i, j]);
+          });
+        });
+        return { kind: 'FromList', rows };
+      }
+      case 'FromFile': {
+        const f = arg('file', 0);
+        if (f?.kind !== 'String') throw new LowerError('FromFile needs a file name', v.call.range);
+        const rows = this.readConnections(f);
+        const out: IRConnector = { kind: 'FromList', rows: rows.map((r) => [r[0]!, r[1]!]) };
+        if (rows.length > 0 && rows.every((r) => r.length >= 3)) out.weights = rows.map((r) => r[2]!);
+        if (rows.length > 0 && rows.every((r) => r.length >= 4)) out.delays = rows.map((r) => r[3]!);
+        return out;
+      }
       default:
         throw new LowerError(`the connector '${v.name}' is not supported by the compiler yet`, v.call.range);
     }
+  }
+
+  /** A FromList row: indices, then weight (in the receptor's unit) and delay (ms) as plain numbers. */
+  /** A row as [pre, post, weight, delay]; a weight or delay the row does not give is NaN. */
+  private row(e: A.Expr, weightDim: Dim | undefined, columns: string[] = ['weight', 'delay']): number[] {
+    if (e.kind !== 'List' || e.items.length < 2 || e.items.length > 2 + columns.length) throw new LowerError(`a connection is [pre, post${columns.map((c) => `, ${c}`).join('')}]`, e.range);
+    const ms = lookupUnit('ms')!.dim;
+    const out = [NaN, NaN, NaN, NaN];
+    e.items.forEach((x, k) => {
+      const l = this.lowerer.lower(x);
+      const v = evaluate(l.expr, () => NaN);
+      const col = k < 2 ? k : columns[k - 2] === 'weight' ? 2 : 3;
+      // A weight or delay written as a plain number is already in the receptor's unit, or in ms.
+      const dim = col === 2 ? weightDim : col === 3 ? ms : undefined;
+      out[col] = l.dim === undefined || dim === undefined || l.dim.every((z) => z === 0) ? v : v * conversion(l.dim, internalScale(dim));
+    });
+    return out;
+  }
+
+  /**
+   * FromFile: one connection per line, `pre, post[, weight[, delay]]` separated by commas or
+   * spaces; `#` starts a comment. The path is relative to the model file.
+   */
+  private readConnections(f: A.StringLit): number[][] {
+    const path = resolvePath(dirname(this.opts.modelPath ?? '.'), f.value);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new LowerError(`cannot read the connection file '${f.value}' (${(e as NodeJS.ErrnoException).code ?? String(e)})`, f.range);
+    }
+    const rows: number[][] = [];
+    text.split(/\r?\n/).forEach((line, k) => {
+      const body = line.replace(/#.*/, '').trim();
+      if (!body) return;
+      const cells = body.split(/[\s,;]+/).map(Number);
+      if (cells.length < 2 || cells.length > 4 || cells.some((c) => !Number.isFinite(c))) {
+        throw new LowerError(`${f.value}, line ${k + 1}: expected pre, post[, weight[, delay]], got '${line.trim()}'`, f.range);
+      }
+      rows.push(cells);
+    });
+    return rows;
   }
 
   // ----------------------------------------------------------------- recording and stimulation
