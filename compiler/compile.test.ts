@@ -91,14 +91,14 @@ network choice {
     const unsupported = compileText(
       `network x {
   duration = 10 ms
-  a = Population(10, IF_curr_exp, structure: Line(dx: 10 um))
-  Projection(a -> a, DistanceDependentProbability(d_expression: "exp(-d / 100 um)"), weight: 0.1 nA)
+  a = Population(10, IF_curr_exp)
+  Projection(a -> a, AllToAll, weight: gamma(k: 2, theta: 0.1 nA))
 }`,
       'x.snn',
     );
     expect(unsupported.ir).to.equal(undefined);
     const d = unsupported.diagnostics.find((x) => x.code === 'SNN4001')!;
-    expect(d.message).to.match(/DistanceDependentProbability/);
+    expect(d.message).to.match(/distribution 'gamma'/);
     expect(d.range.start.line).to.equal(4);
     const none = compileText('neuron N { parameters { tau = 10 ms } state { v = 0 } equations { v\' = -v / tau } }', 'n.snn');
     expect(none.diagnostics.map((x) => x.code)).to.include('SNN4001');
