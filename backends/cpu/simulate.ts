@@ -8,7 +8,7 @@
  */
 import { connect, expandSlices } from '../../compiler/connect.js';
 import { degree, evaluate } from '../../compiler/ir/eval.js';
-import type { IRAssign, IRNeuronModel, IRPopulation, NetworkIR } from '../../compiler/ir/types.js';
+import type { IRAssign, IRCurrentSource, IRNeuronModel, IRPopulation, NetworkIR } from '../../compiler/ir/types.js';
 import { DT, I_INJ, WEIGHT } from '../../compiler/lower/model.js';
 import { CounterRng } from '../../compiler/random/philox.js';
 import { HELPERS, identifier, js, specialize } from './codegen.js';
@@ -219,13 +219,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
     }
     // inject
     for (const p of pops.values()) if (p.model.currentParam) p.inj.fill(0);
-    for (const cs of ir.currentSources) {
-      if (cs.kind !== 'DC' || t < cs.start || t >= (cs.stop ?? Infinity)) continue;
-      for (const s of cs.target) {
-        const p = pops.get(s.population)!;
-        for (let i = s.start; i < s.stop; i += s.step) p.inj[i]! += cs.amplitude;
-      }
-    }
+    for (const cs of ir.currentSources) injectCurrent(cs, t, pops, rng);
     for (const p of pops.values()) {
       // update, threshold, reset
       let count = 0;
@@ -296,6 +290,28 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
     buildSeconds: (t1 - t0) / 1000,
     runSeconds: (t2 - t1) / 1000,
   };
+}
+
+/** Adds a current source's value at time t (held over the step) to the targets' I_inj. */
+function injectCurrent(cs: IRCurrentSource, t: number, pops: Map<string, PopRuntime>, rng: CounterRng): void {
+  let value: number;
+  if (cs.kind === 'Step') {
+    let k = -1;
+    while (k + 1 < cs.times.length && cs.times[k + 1]! <= t + 1e-9) k++;
+    if (k < 0) return;
+    value = cs.amplitudes[k]!;
+  } else {
+    if (t < cs.start - 1e-9 || t >= (cs.stop ?? Infinity) - 1e-9) return;
+    value = cs.kind === 'DC' ? cs.amplitude : cs.kind === 'AC' ? cs.offset + cs.amplitude * Math.sin(2 * Math.PI * cs.frequency * t * 1e-3 + cs.phase) : 0;
+  }
+  let j = 0;
+  const draw = cs.kind === 'Noisy' ? Math.floor((t - cs.start) / cs.dt + 1e-9) : 0;
+  for (const s of cs.target) {
+    const p = pops.get(s.population)!;
+    for (let i = s.start; i < s.stop; i += s.step, j++) {
+      p.inj[i]! += cs.kind === 'Noisy' ? cs.mean + cs.stdev * rng.normal(cs.stream, j, draw) : value;
+    }
+  }
 }
 
 function poissonStep(p: PopRuntime, rng: CounterRng, n: number, t: number, dt: number): number {

@@ -123,9 +123,12 @@ export interface IRProjection {
 export type IRCurrentSource =
   /** `stop` absent: on until the end of the run. */
   | { kind: 'DC'; amplitude: number; start: number; stop?: number; target: IRSlice[] }
-  | { kind: 'AC'; amplitude: number; offset: number; frequency: number; phase: number; start: number; stop: number; target: IRSlice[] }
+  /** offset + amplitude sin(2 pi frequency t + phase), t the absolute time (NEST's ac_generator); frequency in Hz, phase in rad. */
+  | { kind: 'AC'; amplitude: number; offset: number; frequency: number; phase: number; start: number; stop?: number; target: IRSlice[] }
+  /** amplitudes[k] from times[k] until the next time; 0 before the first. */
   | { kind: 'Step'; times: number[]; amplitudes: number[]; target: IRSlice[] }
-  | { kind: 'Noisy'; mean: number; stdev: number; start: number; stop: number; target: IRSlice[]; stream: number };
+  /** mean + stdev N(0, 1), a new independent draw per neuron every `dt` ms (from `start`). */
+  | { kind: 'Noisy'; mean: number; stdev: number; start: number; stop?: number; dt: number; target: IRSlice[]; stream: number };
 
 export interface IRRecording {
   target: IRSlice[];

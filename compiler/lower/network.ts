@@ -659,6 +659,36 @@ class NetworkLowerer {
         this.currentSources.push(dc);
         return;
       }
+      case 'ACSource': {
+        const ac: IRCurrentSource = {
+          kind: 'AC', amplitude: q('amplitude', nA, 1), offset: q('offset', nA, 0), frequency: q('frequency', lookupUnit('Hz')!.dim, 10),
+          phase: q('phase', undefined, 0), start: q('start', ms, 0), target,
+        };
+        if (n.has('stop')) ac.stop = q('stop', ms, 0);
+        this.currentSources.push(ac);
+        return;
+      }
+      case 'StepCurrentSource': {
+        const list = (k: string, dim: Dim): number[] => {
+          const x = n.get(k);
+          return x?.kind === 'List' ? x.items.map((it) => this.quantity(it, dim)) : [];
+        };
+        const times = list('times', ms);
+        const amplitudes = list('amplitudes', nA);
+        if (times.length !== amplitudes.length) throw new LowerError(`StepCurrentSource has ${times.length} times and ${amplitudes.length} amplitudes`, v.call.range);
+        if (times.some((t, k) => k > 0 && t < times[k - 1]!)) throw new LowerError('StepCurrentSource times must increase', v.call.range);
+        this.currentSources.push({ kind: 'Step', times, amplitudes, target });
+        return;
+      }
+      case 'NoisyCurrentSource': {
+        const noisy: IRCurrentSource = {
+          kind: 'Noisy', mean: q('mean', nA, 0), stdev: q('stdev', nA, 1), start: q('start', ms, 0), dt: q('dt', ms, this.dt), target,
+          stream: streamId(`current:${this.currentSources.length}:noise`),
+        };
+        if (n.has('stop')) noisy.stop = q('stop', ms, 0);
+        this.currentSources.push(noisy);
+        return;
+      }
       default:
         throw new LowerError(`the current source '${v.name}' is not supported by the compiler yet`, i.source.range);
     }
