@@ -8,7 +8,8 @@
  */
 import { connect, expandSlices } from '../../compiler/connect.js';
 import { degree, evaluate } from '../../compiler/ir/eval.js';
-import type { IRAssign, IRCurrentSource, IRNeuronModel, IRPopulation, NetworkIR } from '../../compiler/ir/types.js';
+import type { IRAssign, IRCurrentSource, IRNeuronModel, IRPlasticityRule, IRPopulation, IRSynapseModel, NetworkIR } from '../../compiler/ir/types.js';
+import { DELIVER } from '../../compiler/lower/synapse.js';
 import { DT, I_INJ, WEIGHT } from '../../compiler/lower/model.js';
 import { CounterRng } from '../../compiler/random/philox.js';
 import { HELPERS, identifier, js, specialize } from './codegen.js';
@@ -39,6 +40,8 @@ export interface SimulationResult {
   spikes: Record<string, SpikeTrain>;
   traces: Trace[];
   synapseCount: number;
+  /** Final weights of plastic projections, by projection name: pre and post list indices per synapse. */
+  weights: Record<string, { pre: Int32Array; post: Int32Array; weight: Float64Array }>;
   /** Wall-clock seconds for building (connectivity, code) and for the time loop. */
   buildSeconds: number;
   runSeconds: number;
@@ -76,6 +79,8 @@ interface PopRuntime {
   spikedOut: Int32Array;
   /** Outgoing projections and, per neuron, its row in each. */
   outgoing: { proj: ProjRuntime; row: Int32Array }[];
+  /** Incoming plastic projections and, per neuron, its post column in each. */
+  incomingPlastic: { proj: ProjRuntime; col: Int32Array }[];
   arraySteps?: number[];
   /** Per-neuron spike times: [step, neuron] in step order, consumed as the run goes. */
   arrayEvents?: [number, number][];
@@ -96,6 +101,72 @@ interface ProjRuntime {
   weight: Float64Array;
   delay: Int32Array;
   port: string;
+  /** A synapse model with per-synapse state (TsodyksMarkram), or undefined for static synapses. */
+  synapse?: SynapseRuntime;
+  /** A plasticity rule, or undefined. */
+  plastic?: PlasticRuntime;
+}
+
+interface SynapseRuntime {
+  model: IRSynapseModel;
+  params: Record<string, number>;
+  state: Record<string, Float64Array>;
+  /** Time of each synapse's last presynaptic spike (its state is exact at that time). */
+  last: Float64Array;
+  /** a and c of x' = a x + c per state variable, evaluated at the projection's parameters. */
+  relax: { x: string; a: number; c: number }[];
+}
+
+interface PlasticRuntime {
+  rule: IRPlasticityRule;
+  params: Record<string, number>;
+  preTraces: { name: string; tau: number; value: Float64Array; last: Float64Array }[];
+  postTraces: { name: string; tau: number; value: Float64Array; last: Float64Array }[];
+  /** Pre row of each synapse, and the synapses of each post column (CSC). */
+  preRow: Int32Array;
+  postCol: Int32Array;
+  colStart: Int32Array;
+  colSyn: Int32Array;
+  lower: number;
+  upper: number;
+}
+
+/** Decays a trace to time t (exact: value e^{-(t - last)/tau}). */
+function traceAt(tr: { tau: number; value: Float64Array; last: Float64Array }, j: number, t: number): number {
+  const v = tr.value[j]! * Math.exp(-(t - tr.last[j]!) / tr.tau);
+  tr.value[j] = v;
+  tr.last[j] = t;
+  return v;
+}
+
+/** Runs a plasticity handler for synapse k at time t: the new weight, clipped to the bounds. */
+function plasticUpdate(pl: PlasticRuntime, handler: IRAssign[], k: number, t: number, weight: Float64Array): void {
+  const r = pl.preRow[k]!;
+  const j = pl.postCol[k]!;
+  const env = new Map<string, number>();
+  for (const tr of pl.preTraces) env.set(tr.name, traceAt(tr, r, t));
+  for (const tr of pl.postTraces) env.set(tr.name, traceAt(tr, j, t));
+  env.set(WEIGHT, weight[k]!);
+  const look = (name: string): number => env.get(name) ?? pl.params[name] ?? NaN;
+  for (const a of handler) env.set(a.target, evaluate(a.expr, look));
+  weight[k] = Math.min(Math.max(env.get(WEIGHT)!, pl.lower), pl.upper);
+}
+
+/** A presynaptic spike at time t on synapse k of a synapse model: relax, run on pre; what it delivers. */
+function synapseEvent(sy: SynapseRuntime, k: number, t: number, w: number): number {
+  const dtk = t - sy.last[k]!;
+  sy.last[k] = t;
+  const env = new Map<string, number>();
+  for (const { x, a, c } of sy.relax) {
+    const v = sy.state[x]![k]!;
+    const ea = Math.exp(a * dtk);
+    env.set(x, a === 0 ? v + c * dtk : c === 0 ? v * ea : v * ea + (c / a) * (ea - 1));
+  }
+  env.set(WEIGHT, w);
+  const look = (name: string): number => env.get(name) ?? sy.params[name] ?? NaN;
+  for (const as of sy.model.onPre) env.set(as.target, evaluate(as.expr, look));
+  for (const x of sy.model.state) sy.state[x]![k] = env.get(x)!;
+  return env.get(DELIVER) ?? 0;
 }
 
 export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationResult {
@@ -109,6 +180,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
   // Connectivity, then ring buffers long enough for the longest delay.
   let maxDelay = 1;
   let synapseCount = 0;
+  const weights: SimulationResult['weights'] = {};
   for (const proj of ir.projections) {
     const syn = connect(proj, ir.seed, dt, (name) => ir.populations.find((x) => x.name === name)?.positions);
     synapseCount += syn.pre.length;
@@ -135,6 +207,60 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
       delay[at] = syn.delaySteps[k]!;
     }
     const rt: ProjRuntime = { rowStart, targetPops: postPops, targetWhich, targetIndex, weight, delay, port: proj.receptor };
+    if (proj.synapse !== 'static') {
+      const model = ir.synapseModels[proj.synapse.model]!;
+      const params = proj.synapse.params;
+      const initial = proj.synapse.initial;
+      rt.synapse = {
+        model,
+        params,
+        state: Object.fromEntries(model.state.map((x) => [x, new Float64Array(m).fill(initial[x] ?? 0)])),
+        last: new Float64Array(m),
+        relax: model.state.map((x) => ({ x, a: evaluate(model.relax[x]!.a, (nm) => params[nm] ?? NaN), c: evaluate(model.relax[x]!.c, (nm) => params[nm] ?? NaN) })),
+      };
+    }
+    if (proj.plasticity) {
+      const rule = ir.plasticityRules[proj.plasticity.rule]!;
+      const params = proj.plasticity.params;
+      const look = (nm: string): number => params[nm] ?? NaN;
+      // Post columns: the post list index of each synapse, and the synapses of each column.
+      const postCol = new Int32Array(m);
+      const preRow = new Int32Array(m);
+      for (let r = 0; r < pre.length; r++) for (let k = rowStart[r]!; k < rowStart[r + 1]!; k++) preRow[k] = r;
+      const postIndexOf = new Map(post.map((x, j) => [`${x.population}:${x.index}`, j]));
+      for (let k = 0; k < m; k++) postCol[k] = postIndexOf.get(`${postPops[targetWhich[k]!]!.ir.name}:${targetIndex[k]}`)!;
+      const colStart = new Int32Array(post.length + 1);
+      for (let k = 0; k < m; k++) colStart[postCol[k]! + 1]!++;
+      for (let j = 0; j < post.length; j++) colStart[j + 1]! += colStart[j]!;
+      const cfill = colStart.slice(0, post.length);
+      const colSyn = new Int32Array(m);
+      for (let k = 0; k < m; k++) colSyn[cfill[postCol[k]!]!++] = k;
+      const traces = (list: IRPlasticityRule['preTraces'], n: number) =>
+        list.map((tr) => ({ name: tr.name, tau: evaluate(tr.tau, look), value: new Float64Array(n), last: new Float64Array(n) }));
+      rt.plastic = {
+        rule,
+        params,
+        preTraces: traces(rule.preTraces, pre.length),
+        postTraces: traces(rule.postTraces, post.length),
+        preRow,
+        postCol,
+        colStart,
+        colSyn,
+        lower: rule.bounds ? evaluate(rule.bounds.lower, look) : -Infinity,
+        upper: rule.bounds ? evaluate(rule.bounds.upper, look) : Infinity,
+      };
+      weights[proj.name] = { pre: preRow, post: postCol, weight };
+      // Incoming plastic synapses, by post neuron, for the post side of the rule.
+      post.forEach((x, j) => {
+        const tp = pops.get(x.population)!;
+        let entry = tp.incomingPlastic.find((e) => e.proj === rt);
+        if (!entry) {
+          entry = { proj: rt, col: new Int32Array(tp.size).fill(-1) };
+          tp.incomingPlastic.push(entry);
+        }
+        entry.col[x.index] = j;
+      });
+    }
     let uniform = true;
     for (let k = 0; k < m; k++) {
       const d = delay[k]!;
@@ -250,13 +376,30 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
           spikes[p.ir.name]!.times.push(tSpike);
           spikes[p.ir.name]!.senders.push(i);
         }
+        // plasticity, post side: the rule's on post for every incoming plastic synapse
+        for (const inc of p.incomingPlastic) {
+          const j = inc.col[i]!;
+          if (j < 0) continue;
+          const pl = inc.proj.plastic!;
+          for (let c = pl.colStart[j]!; c < pl.colStart[j + 1]!; c++) plasticUpdate(pl, pl.rule.onPost, pl.colSyn[c]!, tSpike, inc.proj.weight);
+          for (const tr of pl.postTraces) tr.value[j] = traceAt(tr, j, tSpike) + 1;
+        }
         // propagate
         for (const o of p.outgoing) {
           const r = o.row[i]!;
           if (r < 0) continue;
           const pr = o.proj;
           const end = pr.rowStart[r + 1]!;
-          if (pr.single && pr.uniformDelay !== undefined) {
+          if (pr.synapse || pr.plastic) {
+            // Event-driven synapses: the rule's on pre, then the synapse model's, then delivery.
+            for (let k = pr.rowStart[r]!; k < end; k++) {
+              if (pr.plastic) plasticUpdate(pr.plastic, pr.plastic.rule.onPre, k, tSpike, pr.weight);
+              const value = pr.synapse ? synapseEvent(pr.synapse, k, tSpike, pr.weight[k]!) : pr.weight[k]!;
+              const tp = pr.targetPops[pr.targetWhich[k]!]!;
+              tp.buffers.get(pr.port)![((n + 1 + pr.delay[k]!) % slots) * tp.size + pr.targetIndex[k]!]! += value;
+            }
+            if (pr.plastic) for (const tr of pr.plastic.preTraces) tr.value[r] = traceAt(tr, r, tSpike) + 1;
+          } else if (pr.single && pr.uniformDelay !== undefined) {
             const b = pr.single.buffer;
             const base = ((n + 1 + pr.uniformDelay) % slots) * pr.single.size;
             const idx = pr.targetIndex;
@@ -287,6 +430,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
     spikes,
     traces: traces.map(({ label, variable, neurons, times, values }) => ({ label, variable, neurons, times, values })),
     synapseCount,
+    weights,
     buildSeconds: (t1 - t0) / 1000,
     runSeconds: (t2 - t1) / 1000,
   };
@@ -356,6 +500,7 @@ function popRuntime(p: IRPopulation, model: IRNeuronModel, dt: number): PopRunti
     bufferList: [],
     spikedOut: new Int32Array(size),
     outgoing: [],
+    incomingPlastic: [],
   };
   if (model.kind === 'neuron') rt.step = compileStep(model, p, size, dt);
   if (model.kind === 'array') {
@@ -428,10 +573,14 @@ ${prologue(model, p)}
 ${model.inputs.map((_, k) => `const B${k} = B[${k}];`).join('\n')}
 let count = 0;
 for (let i = 0; i < ${size}; i++) {
+  const refractory = refr[i] > 0;
+  ${clamp.map((x, k) => `const c${k} = ${res(x)};`).join('\n  ')}
 ${deliver}
-  if (refr[i] > 0) {
-    // Refractory: the clamped variables hold (${clamp.join(', ') || 'none'}); the rest integrate.
-${model.refractoryUpdate ? assignments(model.refractoryUpdate, res, scalars) : `${clamp.map((x, k) => `const c${k} = ${res(x)};`).join('\n')}\n${assignments(model.update, res, scalars)}\n${clamp.map((x, k) => `${res(x)} = c${k};`).join('\n')}`}
+  if (refractory) {
+    // Refractory: the clamped variables (${clamp.join(', ') || 'none'}) hold, and input to them is
+    // lost (NEST); the rest integrate.
+${model.refractoryUpdate ? assignments(model.refractoryUpdate, res, scalars) : assignments(model.update, res, scalars)}
+    ${clamp.map((x, k) => `${res(x)} = c${k};`).join('\n    ')}
     refr[i]--;
     continue;
   }

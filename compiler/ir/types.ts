@@ -116,7 +116,10 @@ export interface IRProjection {
   weight: IRValue;
   /** In ms; a synapse's delay in steps is max(1, round(delay / dt)). */
   delay: IRValue;
-  synapse: 'static';
+  /** 'static', or a synapse model with its parameters and initial state (one value for all synapses). */
+  synapse: 'static' | { model: string; params: Record<string, number>; initial: Record<string, number> };
+  /** A plasticity rule with its parameters (in the weight's unit where the rule's are). */
+  plasticity?: { rule: string; params: Record<string, number> };
   streams: { connectivity: number; weight: number; delay: number };
 }
 
@@ -150,10 +153,43 @@ export interface NetworkIR {
   duration: number;
   seed: number;
   models: Record<string, IRNeuronModel>;
+  synapseModels: Record<string, IRSynapseModel>;
+  plasticityRules: Record<string, IRPlasticityRule>;
   populations: IRPopulation[];
   projections: IRProjection[];
   currentSources: IRCurrentSource[];
   recordings: IRRecording[];
   /** The order of the phases of one step, which every backend follows (spec/language.md). */
   stepOrder: string[];
+}
+
+/**
+ * A synapse model with state of its own (TsodyksMarkram, or a user's `synapse`): per-synapse
+ * state that changes only at presynaptic spikes. Between spikes each variable relaxes as
+ * x' = a x + c (a and c expressions in the parameters), which the backend integrates exactly over
+ * the time since the synapse's last spike. `onPre` runs at a presynaptic spike; its assignment to
+ * `$deliver` is what reaches the postsynaptic receptor, after the delay. `$w` is the weight.
+ */
+export interface IRSynapseModel {
+  name: string;
+  state: string[];
+  params: string[];
+  relax: Record<string, { a: IRExpr; c: IRExpr }>;
+  onPre: IRAssign[];
+}
+
+/**
+ * A plasticity rule: pre traces (one per presynaptic neuron) and post traces (one per
+ * postsynaptic neuron) decay with their time constants and jump by 1 at their side's spikes,
+ * after that side's handler has run; `onPre` and `onPost` change `$w`, which `bounds` then
+ * clips. Trace values seen by a handler are decayed exactly to the time of the spike.
+ */
+export interface IRPlasticityRule {
+  name: string;
+  params: string[];
+  preTraces: { name: string; tau: IRExpr }[];
+  postTraces: { name: string; tau: IRExpr }[];
+  onPre: IRAssign[];
+  onPost: IRAssign[];
+  bounds?: { lower: IRExpr; upper: IRExpr };
 }

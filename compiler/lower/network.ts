@@ -10,7 +10,7 @@ import { BUILTINS } from '../builtins.js';
 import { propagatorWithInputs } from '../discretise/expm.js';
 import { evaluate } from '../ir/eval.js';
 import {
-  IR_FORMAT, IR_VERSION, type IRConnector, type IRCurrentSource, type IRExpr, type IRPopulation, type IRProjection,
+  IR_FORMAT, IR_VERSION, type IRConnector, type IRCurrentSource, type IRExpr, type IRPlasticityRule, type IRPopulation, type IRProjection, type IRSynapseModel,
   type IRRecording, type IRSlice, type IRValue, type NetworkIR,
 } from '../ir/types.js';
 import { CounterRng, streamId, wordToUniform } from '../random/philox.js';
@@ -19,6 +19,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { INTERNAL_UNIT_SYSTEM, internalScale, lookupUnit, type Dim } from '../units.js';
 import { conversion, ExprLowerer, LowerError, type Sym } from './expr.js';
 import { constantName, I_INJ, lowerModel, propagatorName, type LoweredModel } from './model.js';
+import { lowerPlasticityRule, lowerSynapseModel, type LoweredEventModel } from './synapse.js';
 
 /** The phases of one step, in order; spec/language.md §Semantics explains each. */
 export const STEP_ORDER = [
@@ -56,6 +57,8 @@ class NetworkLowerer {
   private readonly values = new Map<string, Value>();
   private readonly resolving = new Set<string>();
   private readonly models = new Map<string, LoweredModel>();
+  private readonly synapseModels = new Map<string, LoweredEventModel<IRSynapseModel>>();
+  private readonly rules = new Map<string, LoweredEventModel<IRPlasticityRule>>();
   private readonly populations: IRPopulation[] = [];
   private readonly projections: IRProjection[] = [];
   private readonly currentSources: IRCurrentSource[] = [];
@@ -88,6 +91,10 @@ class NetworkLowerer {
     }
     const models: NetworkIR['models'] = {};
     for (const [name, m] of this.models) models[name] = m.ir;
+    const synapseModels: NetworkIR['synapseModels'] = {};
+    for (const [name, m] of this.synapseModels) synapseModels[name] = m.ir;
+    const plasticityRules: NetworkIR['plasticityRules'] = {};
+    for (const [name, m] of this.rules) plasticityRules[name] = m.ir;
     return {
       format: IR_FORMAT,
       version: IR_VERSION,
@@ -97,6 +104,8 @@ class NetworkLowerer {
       duration,
       seed: this.seed,
       models,
+      synapseModels,
+      plasticityRules,
       populations: this.populations,
       projections: this.projections,
       currentSources: this.currentSources,
@@ -473,10 +482,9 @@ class NetworkLowerer {
       weightExpr ??= sn.get('weight');
       delayExpr ??= sn.get('delay');
     }
-    if (syn && !(syn.kind === 'Name' && syn.name === 'StaticSynapse') && !(syn.kind === 'Call' && syn.callee.kind === 'Name' && syn.callee.name === 'StaticSynapse')) {
-      throw new LowerError('only StaticSynapse is supported by the compiler yet', syn.range);
-    }
-    if (named.has('plasticity')) throw new LowerError('plasticity is not supported by the compiler yet', named.get('plasticity')!.range);
+    const synapse = syn ? this.synapse(syn, weightDim) : 'static';
+    const plasticityExpr = named.get('plasticity');
+    const plasticity = plasticityExpr ? this.plasticity(plasticityExpr, weightDim) : undefined;
     const msDim = lookupUnit('ms')!.dim;
     const weight: IRValue = weightExpr ? this.value_(weightExpr, weightDim) : { const: 0 };
     const minDelay = this.setting('min_delay') ?? this.dt;
@@ -489,13 +497,71 @@ class NetworkLowerer {
       receptor,
       weight,
       delay,
-      synapse: 'static',
+      synapse,
+      ...(plasticity ? { plasticity } : {}),
       streams: {
         connectivity: streamId(`projection:${name}:connectivity`),
         weight: streamId(`projection:${name}:weight`),
         delay: streamId(`projection:${name}:delay`),
       },
     });
+  }
+
+  /** The model (name or call) and its call's named arguments. */
+  private modelCall(e: A.Expr, kind: string): { info: ModelInfo; args: Map<string, A.Expr> } {
+    const name = e.kind === 'Name' ? e.name : e.kind === 'Call' && e.callee.kind === 'Name' ? e.callee.name : undefined;
+    const info = name ? this.scope.get(name) : undefined;
+    if (!info || info.kind !== kind) throw new LowerError(`expected a ${kind} model`, e.range);
+    return { info, args: e.kind === 'Call' ? this.named(e) : new Map() };
+  }
+
+  /**
+   * Parameter values of a synapse model or plasticity rule: defaults (which may read earlier
+   * parameters), then overrides. A parameter a rule writes without a unit (w_max = 1) takes the
+   * weight's unit, so an override with a unit (w_max: 0.015 uS) is converted to it.
+   */
+  private eventParams(info: ModelInfo, defaults: Map<string, IRExpr>, overrides: Map<string, A.Expr>, weightDim: Dim | undefined): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const p of info.params.keys()) {
+      const o = overrides.get(p);
+      if (o) {
+        const l = this.lowerer.lower(o);
+        const v = evaluate(l.expr, () => NaN);
+        const declared = info.params.get(p)!.dim;
+        const plain = l.dim === undefined || l.dim.every((z) => z === 0);
+        out[p] = plain ? v : v * conversion(l.dim, internalScale(declared && !declared.every((z) => z === 0) ? declared : (weightDim ?? l.dim!)));
+      } else if (defaults.has(p)) {
+        out[p] = evaluate(defaults.get(p)!, (n) => out[n] ?? NaN);
+      }
+    }
+    for (const k of overrides.keys()) {
+      if (!info.params.has(k) && k !== 'weight' && k !== 'delay') throw new LowerError(`'${info.name}' has no parameter '${k}'`, overrides.get(k)!.range);
+    }
+    return out;
+  }
+
+  private synapse(e: A.Expr, weightDim: Dim | undefined): IRProjection['synapse'] {
+    const { info, args } = this.modelCall(e, 'synapse');
+    if (info.name === 'StaticSynapse') return 'static';
+    let lm = this.synapseModels.get(info.name);
+    if (!lm) {
+      lm = lowerSynapseModel(info);
+      this.synapseModels.set(info.name, lm);
+    }
+    const params = this.eventParams(info, lm.paramDefaults, args, weightDim);
+    const initial: Record<string, number> = {};
+    for (const x of lm.ir.state) initial[x] = lm.stateDefaults.has(x) ? evaluate(lm.stateDefaults.get(x)!, (n) => params[n] ?? NaN) : 0;
+    return { model: info.name, params, initial };
+  }
+
+  private plasticity(e: A.Expr, weightDim: Dim | undefined): NonNullable<IRProjection['plasticity']> {
+    const { info, args } = this.modelCall(e, 'plasticity');
+    let lr = this.rules.get(info.name);
+    if (!lr) {
+      lr = lowerPlasticityRule(info);
+      this.rules.set(info.name, lr);
+    }
+    return { rule: info.name, params: this.eventParams(info, lr.paramDefaults, args, weightDim) };
   }
 
   private connector(e: A.Expr | undefined, at: A.Call, weightDim: Dim | undefined): IRConnector {
