@@ -24,7 +24,7 @@ export const NOT_FROM_A_FILE: Readonly<Record<string, string>> = {
   SNN4001:
     'Reported by `snn compile` and `snn run`, never by `snn check`: the model is valid, but lowering ' +
     'it to the Network IR needs a construct the compiler does not support yet (the placeholder says ' +
-    'which, e.g. "the connector \'DistanceDependentProbability\' is not supported by the compiler yet"), ' +
+    'which, e.g. "the distribution \'gamma\' is not supported by the compiler yet"), ' +
     'or the file has no network, or several and none was picked. compiler/compile.test.ts triggers it.',
   SNN9001:
     'Reported when a checker rule throws instead of reporting a diagnostic: a bug in snn, never ' +
