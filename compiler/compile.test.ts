@@ -68,7 +68,7 @@ network units {
     expect([scalar(ir, 'a', 'tau_m'), scalar(ir, 'a', 'cm'), scalar(ir, 'a', 'v_thresh'), scalar(ir, 'a', 'tau_syn_E')]).to.deep.equal([30, 0.25, -50, 2]);
     expect(scalar(ir, 'b', 'rate')).to.equal(20);
     expect(ir.projections[0]!.weight).to.deep.equal({ const: 0.004 });
-    expect(ir.projections[0]!.delay).to.deep.equal({ const: 1.5 });
+    expect(ir.projections[0]!.delay).to.deep.equal({ const: 15 }); // 1.5 ms in steps of 0.1 ms
   });
 
   it('chooses the integrator per model: exact for linear equations, RK4 for nonlinear ones', () => {

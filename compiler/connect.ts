@@ -132,7 +132,7 @@ export function connect(proj: IRProjection, seed: number, dt: number, positions:
   const delaySteps = new Int32Array(n);
   for (let k = 0; k < n; k++) {
     weight[k] = givenWeight[k] ?? sample(rng, proj.weight, proj.streams.weight, k);
-    delaySteps[k] = Math.max(1, Math.round((givenDelay[k] ?? sample(rng, proj.delay, proj.streams.delay, k)) / dt));
+    delaySteps[k] = Math.max(1, Math.round(givenDelay[k] ?? sample(rng, proj.delay, proj.streams.delay, k)));
   }
   return { pre: Int32Array.from(P), post: Int32Array.from(Q), weight, delaySteps };
 }

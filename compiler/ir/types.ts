@@ -102,7 +102,7 @@ export type IRConnector =
   | { kind: 'FixedTotalNumber'; n: number; allowSelfConnections: boolean }
   /** `probability` reads `$d`, the distance between the two neurons in um. */
   | { kind: 'DistanceDependentProbability'; probability: IRExpr; allowSelfConnections: boolean }
-  /** Rows [pre, post]: indices into the pre and post lists; weights and delays per row when given. */
+  /** Rows [pre, post]: indices into the pre and post lists; weights and delays (in steps) per row when given. */
   | { kind: 'FromList'; rows: number[][]; weights?: number[]; delays?: number[] };
 
 export interface IRProjection {
@@ -114,7 +114,7 @@ export interface IRProjection {
   receptor: string;
   /** In the unit of the receptor's weight. */
   weight: IRValue;
-  /** In ms; a synapse's delay in steps is max(1, round(delay / dt)). */
+  /** In steps of dt (converted by the compiler); a synapse's delay is max(1, round(delay)) steps. */
   delay: IRValue;
   /** 'static', or a synapse model with its parameters and initial state (one value for all synapses). */
   synapse: 'static' | { model: string; params: Record<string, number>; initial: Record<string, number> };

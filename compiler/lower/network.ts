@@ -488,7 +488,7 @@ class NetworkLowerer {
     const msDim = lookupUnit('ms')!.dim;
     const weight: IRValue = weightExpr ? this.value_(weightExpr, weightDim) : { const: 0 };
     const minDelay = this.setting('min_delay') ?? this.dt;
-    const delay: IRValue = delayExpr ? this.value_(delayExpr, msDim) : { const: minDelay };
+    const delay = inSteps(delayExpr ? this.value_(delayExpr, msDim) : { const: minDelay }, this.dt);
     this.projections.push({
       name,
       pre: pre.slices,
@@ -616,7 +616,7 @@ class NetworkLowerer {
         }
         if (rows.some((r) => !Number.isNaN(r[3]))) {
           if (rows.some((r) => Number.isNaN(r[3]))) throw new LowerError('give a delay in every row or in none', list.range);
-          out.delays = rows.map((r) => r[3]!);
+          out.delays = rows.map((r) => r[3]! / this.dt);
         }
         return out;
       }
@@ -638,7 +638,7 @@ class NetworkLowerer {
         const rows = this.readConnections(f);
         const out: IRConnector = { kind: 'FromList', rows: rows.map((r) => [r[0]!, r[1]!]) };
         if (rows.length > 0 && rows.every((r) => r.length >= 3)) out.weights = rows.map((r) => r[2]!);
-        if (rows.length > 0 && rows.every((r) => r.length >= 4)) out.delays = rows.map((r) => r[3]!);
+        if (rows.length > 0 && rows.every((r) => r.length >= 4)) out.delays = rows.map((r) => r[3]! / this.dt);
         return out;
       }
       default:
@@ -759,6 +759,16 @@ class NetworkLowerer {
         throw new LowerError(`the current source '${v.name}' is not supported by the compiler yet`, i.source.range);
     }
   }
+}
+
+/**
+ * A delay in ms to one in steps. The distributions the compiler draws delays from are
+ * location-scale families, so dividing their parameters by dt divides the draws by dt; the backend
+ * then rounds each synapse's delay to max(1, round(steps)).
+ */
+function inSteps(v: IRValue, dt: number): IRValue {
+  if ('const' in v) return { const: v.const / dt };
+  return { dist: v.dist, params: Object.fromEntries(Object.entries(v.params).map(([k, x]) => [k, x / dt])) };
 }
 
 function refsIn(e: IRExpr, out = new Set<string>()): Set<string> {
