@@ -55,8 +55,9 @@ describe('examples/cuba.snn on the CPU backend', function () {
     expect(Math.abs(cv - brian.mean_cv) / brian.mean_cv, `snn CV ${cv.toFixed(3)} vs Brian2 ${brian.mean_cv.toFixed(3)}`).to.be.lessThan(0.1);
   });
 
-  it('gives identical spikes on a second run with the same seed', () => {
-    const again = simulate(compileFile('examples/cuba.snn').ir!);
+  it('gives identical spikes on a second run with the same seed, on one thread or two', () => {
+    const again = simulate(compileFile('examples/cuba.snn').ir!, { threads: res.threads === 1 ? 2 : 1 });
+    expect(again.threads).to.not.equal(res.threads);
     expect(again.spikeCounts).to.deep.equal(res.spikeCounts);
     expect(again.spikes.neurons!.times).to.deep.equal(res.spikes.neurons!.times);
     expect(again.spikes.neurons!.senders).to.deep.equal(res.spikes.neurons!.senders);

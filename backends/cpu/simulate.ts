@@ -12,7 +12,9 @@ import type { IRAssign, IRCurrentSource, IRNeuronModel, IRPlasticityRule, IRPopu
 import { DELIVER } from '../../compiler/lower/synapse.js';
 import { DT, I_INJ, WEIGHT } from '../../compiler/lower/model.js';
 import { CounterRng } from '../../compiler/random/philox.js';
+import { availableParallelism } from 'node:os';
 import { HELPERS, identifier, js, specialize } from './codegen.js';
+import { shared32, shared64, ThreadedSteps } from './threads.js';
 
 export interface SpikeTrain {
   /** Spike times in ms (the end of the step in which the threshold was crossed). */
@@ -42,6 +44,8 @@ export interface SimulationResult {
   synapseCount: number;
   /** Final weights of plastic projections, by projection name: pre and post list indices per synapse. */
   weights: Record<string, { pre: Int32Array; post: Int32Array; weight: Float64Array }>;
+  /** Threads that ran the neuron updates. */
+  threads: number;
   /** Wall-clock seconds for building (connectivity, code) and for the time loop. */
   buildSeconds: number;
   runSeconds: number;
@@ -50,6 +54,11 @@ export interface SimulationResult {
 export interface SimulateOptions {
   /** Called about every 1 % of the run with the fraction done. */
   onProgress?: (fraction: number) => void;
+  /**
+   * Threads for the neuron updates (backends/cpu/threads.ts); results do not depend on it.
+   * Default: up to 4 of the machine's cores for runs of at least 10^7 neuron updates, else 1.
+   */
+  threads?: number;
 }
 
 /**
@@ -57,10 +66,12 @@ export interface SimulateOptions {
  * each input port, at offset `off`), update, threshold, reset. Returns the number of spikes, whose
  * neuron indices it writes to `out`.
  */
-type StepFn = (
+type StepFn = (off: number, lo: number, hi: number) => number;
+/** Makes a population's StepFn over its arrays (S, P, …), writing spikes to `out`. */
+export type StepFactory = (
   S: Record<string, Float64Array>, P: Record<string, Float64Array>, inj: Float64Array, refr: Int32Array, refSteps: Float64Array,
-  out: Int32Array, H: typeof HELPERS, B: Float64Array[], off: number,
-) => number;
+  out: Int32Array, H: typeof HELPERS, B: Float64Array[],
+) => StepFn;
 
 interface PopRuntime {
   ir: IRPopulation;
@@ -76,6 +87,8 @@ interface PopRuntime {
   /** The buffers in the order of model.inputs, as the step function takes them. */
   bufferList: Float64Array[];
   step?: StepFn;
+  /** The step function's source, for worker threads. */
+  stepCode?: string;
   spikedOut: Int32Array;
   /** Outgoing projections and, per neuron, its row in each. */
   outgoing: { proj: ProjRuntime; row: Int32Array }[];
@@ -284,7 +297,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
   // the slot being read in step n.
   const slots = maxDelay + 2;
   for (const p of pops.values()) {
-    for (const h of p.model.inputs) p.buffers.set(h.port, new Float64Array(slots * p.size));
+    for (const h of p.model.inputs) p.buffers.set(h.port, shared64(slots * p.size));
     p.bufferList = p.model.inputs.map((h) => p.buffers.get(h.port)!);
   }
   for (const p of pops.values()) {
@@ -329,7 +342,24 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
       });
     }
   }
+  // Threads for the neuron updates, when the run is long enough to pay for starting them.
+  // Step functions are made once the ring buffers exist (they are constants of the closures).
+  for (const p of pops.values()) {
+    if (p.stepCode) {
+      const factory = new Function('S', 'P', 'inj', 'refr', 'refSteps', 'out', 'H', 'B', p.stepCode) as StepFactory;
+      p.step = factory(p.state, p.params, p.inj, p.refr, p.refSteps, p.spikedOut, HELPERS, p.bufferList);
+    }
+  }
+  const stepping = [...pops.values()].filter((p) => p.step);
+  const work = stepping.reduce((a, p) => a + p.size, 0) * steps;
+  const threads = Math.max(1, Math.floor(opts.threads ?? (work >= 1e7 ? Math.min(4, availableParallelism()) : 1)));
+  const exec = threads > 1 && stepping.length > 0
+    ? new ThreadedSteps(stepping.map((p) => ({ code: p.stepCode!, size: p.size, S: p.state, P: p.params, inj: p.inj, refr: p.refr, refSteps: p.refSteps, B: p.bufferList })), threads)
+    : undefined;
+  exec?.ready();
+  const stepCounts = new Map<PopRuntime, number>();
   const t1 = performance.now();
+  try {
 
   const progressEvery = Math.max(1, Math.floor(steps / 100));
   for (let n = 0; n < steps; n++) {
@@ -346,10 +376,17 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
     // inject
     for (const p of pops.values()) if (p.model.currentParam) p.inj.fill(0);
     for (const cs of ir.currentSources) injectCurrent(cs, t, pops, rng);
+    // update, threshold, reset of every cell population (in parallel when threaded)
+    if (exec) {
+      const counts = exec.step(slot, stepping.map((p) => p.spikedOut));
+      stepping.forEach((p, k) => stepCounts.set(p, counts[k]!));
+    } else {
+      for (const p of stepping) stepCounts.set(p, p.step!(slot * p.size, 0, p.size));
+    }
     for (const p of pops.values()) {
       // update, threshold, reset
       let count = 0;
-      if (p.step) count = p.step(p.state, p.params, p.inj, p.refr, p.refSteps, p.spikedOut, HELPERS, p.bufferList, slot * p.size);
+      if (p.step) count = stepCounts.get(p)!;
       else if (p.model.kind === 'poisson') count = poissonStep(p, rng, n, t, dt);
       else if (p.arrayEvents) {
         let c = p.arrayCursor ?? 0;
@@ -420,6 +457,9 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
     }
     if (opts.onProgress && n % progressEvery === 0) opts.onProgress(n / steps);
   }
+  } finally {
+    exec?.close();
+  }
   opts.onProgress?.(1);
   const t2 = performance.now();
   return {
@@ -431,6 +471,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
     traces: traces.map(({ label, variable, neurons, times, values }) => ({ label, variable, neurons, times, values })),
     synapseCount,
     weights,
+    threads,
     buildSeconds: (t1 - t0) / 1000,
     runSeconds: (t2 - t1) / 1000,
   };
@@ -472,9 +513,13 @@ function poissonStep(p: PopRuntime, rng: CounterRng, n: number, t: number, dt: n
   return count;
 }
 
+/** A per-neuron array in shared memory, so worker threads can run the step loops. */
 function broadcast(v: number | number[] | undefined, size: number): Float64Array {
-  if (v === undefined) return new Float64Array(size).fill(NaN);
-  return typeof v === 'number' ? new Float64Array(size).fill(v) : Float64Array.from(v);
+  const out = shared64(size);
+  if (v === undefined) out.fill(NaN);
+  else if (typeof v === 'number') out.fill(v);
+  else out.set(v);
+  return out;
 }
 
 function popRuntime(p: IRPopulation, model: IRNeuronModel, dt: number): PopRuntime {
@@ -483,7 +528,7 @@ function popRuntime(p: IRPopulation, model: IRNeuronModel, dt: number): PopRunti
   for (const x of model.state) state[x] = broadcast(p.initial[x], size);
   const params: Record<string, Float64Array> = {};
   for (const [k, v] of Object.entries(p.params)) params[k] = broadcast(v, size);
-  const refSteps = new Float64Array(size);
+  const refSteps = shared64(size);
   if (model.refractory) {
     for (let i = 0; i < size; i++) refSteps[i] = Math.round(evaluate(model.refractory.period, (n) => params[n]![i]!) / dt);
   }
@@ -493,16 +538,18 @@ function popRuntime(p: IRPopulation, model: IRNeuronModel, dt: number): PopRunti
     size,
     state,
     params,
-    refr: new Int32Array(size),
+    refr: shared32(size),
     refSteps,
-    inj: new Float64Array(size),
+    inj: shared64(size),
     buffers: new Map(),
     bufferList: [],
     spikedOut: new Int32Array(size),
     outgoing: [],
     incomingPlastic: [],
   };
-  if (model.kind === 'neuron') rt.step = compileStep(model, p, size, dt);
+  if (model.kind === 'neuron') {
+    rt.stepCode = stepCode(model, p, dt);
+  }
   if (model.kind === 'array') {
     // A spike time s is emitted in the step whose end, stamped (n + 1) dt, is the first at or after s.
     const lists = p.spikeTimes ?? [];
@@ -544,7 +591,8 @@ function assignments(list: IRAssign[], res: (name: string) => string, scalars: R
     .join('\n');
 }
 
-function compileStep(model: IRNeuronModel, p: IRPopulation, size: number, dt: number): StepFn {
+/** The body of a population's step function over neurons lo..hi-1 (see StepFn). */
+function stepCode(model: IRNeuronModel, p: IRPopulation, dt: number): string {
   const locals = new Set([...model.update, ...(model.refractoryUpdate ?? [])].filter((a) => a.local).map((a) => a.target));
   const res = resolver(model, p, dt, locals);
   const scalars = new Map<string, number>([[DT, dt]]);
@@ -568,11 +616,14 @@ ${assignments(h.update, res, scalars)}
   }`,
     )
     .join('\n');
+  // A factory: the arrays become constants of the closure, which V8 compiles to much faster
+  // loops than arrays passed in on every call.
   const body = `
 ${prologue(model, p)}
 ${model.inputs.map((_, k) => `const B${k} = B[${k}];`).join('\n')}
+return function step(off, lo, hi) {
 let count = 0;
-for (let i = 0; i < ${size}; i++) {
+for (let i = lo; i < hi; i++) {
   const refractory = refr[i] > 0;
   ${clamp.map((x, k) => `const c${k} = ${res(x)};`).join('\n  ')}
 ${deliver}
@@ -597,6 +648,7 @@ ${assignments(model.reset, res, scalars)}
       : ''
   }
 }
-return count;`;
-  return new Function('S', 'P', 'inj', 'refr', 'refSteps', 'out', 'H', 'B', 'off', body) as StepFn;
+return count;
+};`;
+  return body;
 }
