@@ -95,6 +95,8 @@ interface PopRuntime {
   /** Incoming plastic projections and, per neuron, its post column in each. */
   incomingPlastic: { proj: ProjRuntime; col: Int32Array }[];
   arraySteps?: number[];
+  /** SpikeSourcePoisson: the step of each neuron's next spike, and how many gaps it has drawn. */
+  poisson?: { next: Float64Array; drawn: Int32Array };
   /** Per-neuron spike times: [step, neuron] in step order, consumed as the run goes. */
   arrayEvents?: [number, number][];
   arrayCursor?: number;
@@ -142,6 +144,46 @@ interface PlasticRuntime {
   colSyn: Int32Array;
   lower: number;
   upper: number;
+  /** The rule's handlers compiled for this projection: update synapse k at time t. */
+  onPre: (k: number, t: number) => void;
+  onPost: (k: number, t: number) => void;
+}
+
+/**
+ * A plasticity handler as a JavaScript function over one projection's arrays: decays the traces
+ * the synapse sees to time t (exactly), runs the handler, clips the weight.
+ */
+function compilePlasticHandler(pl: Omit<PlasticRuntime, 'onPre' | 'onPost'>, handler: IRAssign[], weight: Float64Array): (k: number, t: number) => void {
+  const traceVar = new Map<string, string>();
+  const lines: string[] = ['const r = preRow[k], j = postCol[k];'];
+  const traces = [...pl.preTraces.map((tr) => ({ tr, idx: 'r', side: 'pre' })), ...pl.postTraces.map((tr) => ({ tr, idx: 'j', side: 'post' }))];
+  traces.forEach(({ tr, idx }, n) => {
+    traceVar.set(tr.name, `x${n}`);
+    lines.push(`const x${n} = TV[${n}][${idx}] * Math.exp(-(t - TL[${n}][${idx}]) / ${tr.tau}); TV[${n}][${idx}] = x${n}; TL[${n}][${idx}] = t;`);
+  });
+  lines.push('let w = W[k];');
+  const locals = new Set<string>();
+  const res = (name: string): string => {
+    if (name === WEIGHT) return 'w';
+    const tv = traceVar.get(name);
+    if (tv) return tv;
+    if (locals.has(name)) return identifier('l', name);
+    const v = pl.params[name];
+    if (v !== undefined) return `(${v})`;
+    throw new Error(`plasticity rule ${pl.rule.name} reads '${name}', which it does not define`);
+  };
+  for (const a of handler) {
+    const code = js(a.expr, res);
+    if (a.target === WEIGHT) lines.push(`w = ${code};`);
+    else {
+      if (!locals.has(a.target)) lines.push(`let ${identifier('l', a.target)};`);
+      locals.add(a.target);
+      lines.push(`${identifier('l', a.target)} = ${code};`);
+    }
+  }
+  lines.push(`W[k] = Math.min(Math.max(w, ${pl.lower}), ${pl.upper});`);
+  const factory = new Function('preRow', 'postCol', 'TV', 'TL', 'W', 'H', `return function (k, t) {\n${lines.join('\n')}\n};`);
+  return factory(pl.preRow, pl.postCol, traces.map((x) => x.tr.value), traces.map((x) => x.tr.last), weight, HELPERS) as (k: number, t: number) => void;
 }
 
 /** Decays a trace to time t (exact: value e^{-(t - last)/tau}). */
@@ -150,19 +192,6 @@ function traceAt(tr: { tau: number; value: Float64Array; last: Float64Array }, j
   tr.value[j] = v;
   tr.last[j] = t;
   return v;
-}
-
-/** Runs a plasticity handler for synapse k at time t: the new weight, clipped to the bounds. */
-function plasticUpdate(pl: PlasticRuntime, handler: IRAssign[], k: number, t: number, weight: Float64Array): void {
-  const r = pl.preRow[k]!;
-  const j = pl.postCol[k]!;
-  const env = new Map<string, number>();
-  for (const tr of pl.preTraces) env.set(tr.name, traceAt(tr, r, t));
-  for (const tr of pl.postTraces) env.set(tr.name, traceAt(tr, j, t));
-  env.set(WEIGHT, weight[k]!);
-  const look = (name: string): number => env.get(name) ?? pl.params[name] ?? NaN;
-  for (const a of handler) env.set(a.target, evaluate(a.expr, look));
-  weight[k] = Math.min(Math.max(env.get(WEIGHT)!, pl.lower), pl.upper);
 }
 
 /** A presynaptic spike at time t on synapse k of a synapse model: relax, run on pre; what it delivers. */
@@ -250,7 +279,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
       for (let k = 0; k < m; k++) colSyn[cfill[postCol[k]!]!++] = k;
       const traces = (list: IRPlasticityRule['preTraces'], n: number) =>
         list.map((tr) => ({ name: tr.name, tau: evaluate(tr.tau, look), value: new Float64Array(n), last: new Float64Array(n) }));
-      rt.plastic = {
+      const base = {
         rule,
         params,
         preTraces: traces(rule.preTraces, pre.length),
@@ -262,6 +291,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
         lower: rule.bounds ? evaluate(rule.bounds.lower, look) : -Infinity,
         upper: rule.bounds ? evaluate(rule.bounds.upper, look) : Infinity,
       };
+      rt.plastic = { ...base, onPre: compilePlasticHandler(base, rule.onPre, weight), onPost: compilePlasticHandler(base, rule.onPost, weight) };
       weights[proj.name] = { pre: preRow, post: postCol, weight };
       // Incoming plastic synapses, by post neuron, for the post side of the rule.
       post.forEach((x, j) => {
@@ -387,7 +417,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
       // update, threshold, reset
       let count = 0;
       if (p.step) count = stepCounts.get(p)!;
-      else if (p.model.kind === 'poisson') count = poissonStep(p, rng, n, t, dt);
+      else if (p.model.kind === 'poisson') count = poissonStep(p, rng, n, dt);
       else if (p.arrayEvents) {
         let c = p.arrayCursor ?? 0;
         let last = -1;
@@ -418,7 +448,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
           const j = inc.col[i]!;
           if (j < 0) continue;
           const pl = inc.proj.plastic!;
-          for (let c = pl.colStart[j]!; c < pl.colStart[j + 1]!; c++) plasticUpdate(pl, pl.rule.onPost, pl.colSyn[c]!, tSpike, inc.proj.weight);
+          for (let c = pl.colStart[j]!; c < pl.colStart[j + 1]!; c++) pl.onPost(pl.colSyn[c]!, tSpike);
           for (const tr of pl.postTraces) tr.value[j] = traceAt(tr, j, tSpike) + 1;
         }
         // propagate
@@ -430,7 +460,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
           if (pr.synapse || pr.plastic) {
             // Event-driven synapses: the rule's on pre, then the synapse model's, then delivery.
             for (let k = pr.rowStart[r]!; k < end; k++) {
-              if (pr.plastic) plasticUpdate(pr.plastic, pr.plastic.rule.onPre, k, tSpike, pr.weight);
+              if (pr.plastic) pr.plastic.onPre(k, tSpike);
               const value = pr.synapse ? synapseEvent(pr.synapse, k, tSpike, pr.weight[k]!) : pr.weight[k]!;
               const tp = pr.targetPops[pr.targetWhich[k]!]!;
               tp.buffers.get(pr.port)![((n + 1 + pr.delay[k]!) % slots) * tp.size + pr.targetIndex[k]!]! += value;
@@ -499,18 +529,38 @@ function injectCurrent(cs: IRCurrentSource, t: number, pops: Map<string, PopRunt
   }
 }
 
-function poissonStep(p: PopRuntime, rng: CounterRng, n: number, t: number, dt: number): number {
+/**
+ * SpikeSourcePoisson: in each step of its window a neuron spikes with probability p = rate dt,
+ * independently. The gaps between spikes are therefore geometric, and that is how they are drawn:
+ * the k-th gap of neuron i from (stream, i, k), one draw per spike instead of one per step.
+ */
+function poissonStep(p: PopRuntime, rng: CounterRng, n: number, dt: number): number {
   const rate = p.params.rate!;
   const start = p.params.start!;
   const duration = p.params.duration!;
   const stream = p.ir.streams.poisson;
+  if (!p.poisson) {
+    const next = new Float64Array(p.size);
+    const drawn = new Int32Array(p.size);
+    for (let i = 0; i < p.size; i++) next[i] = Math.ceil(start[i]! / dt - 1e-9) - 1;
+    p.poisson = { next, drawn };
+    for (let i = 0; i < p.size; i++) next[i]! += poissonGap(rng, stream, i, drawn[i]!++, rate[i]! * dt * 1e-3);
+  }
+  const { next, drawn } = p.poisson;
   let count = 0;
   for (let i = 0; i < p.size; i++) {
-    if (t < start[i]! || t >= start[i]! + duration[i]!) continue;
-    // rate in Hz, dt in ms: the probability of a spike in the step
-    if (rng.uniform(stream, i, n) < rate[i]! * dt * 1e-3) p.spikedOut[count++] = i;
+    if (next[i] !== n) continue;
+    if ((n + 1) * dt <= start[i]! + duration[i]! + 1e-9) p.spikedOut[count++] = i;
+    next[i]! += poissonGap(rng, stream, i, drawn[i]!++, rate[i]! * dt * 1e-3);
   }
   return count;
+}
+
+/** Steps to the next spike: geometric on {1, 2, …} with success probability q per step. */
+function poissonGap(rng: CounterRng, stream: number, i: number, k: number, q: number): number {
+  if (q <= 0) return Infinity;
+  if (q >= 1) return 1;
+  return 1 + Math.floor(Math.log(rng.uniform(stream, i, k)) / Math.log1p(-q));
 }
 
 /** A per-neuron array in shared memory, so worker threads can run the step loops. */
