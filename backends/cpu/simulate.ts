@@ -130,6 +130,8 @@ interface SynapseRuntime {
   last: Float64Array;
   /** a and c of x' = a x + c per state variable, evaluated at the projection's parameters. */
   relax: { x: string; a: number; c: number }[];
+  /** The compiled presynaptic event: synapse k at time t with weight w; returns what it delivers. */
+  event: (k: number, t: number, w: number) => number;
 }
 
 interface PlasticRuntime {
@@ -194,21 +196,50 @@ function traceAt(tr: { tau: number; value: Float64Array; last: Float64Array }, j
   return v;
 }
 
-/** A presynaptic spike at time t on synapse k of a synapse model: relax, run on pre; what it delivers. */
-function synapseEvent(sy: SynapseRuntime, k: number, t: number, w: number): number {
-  const dtk = t - sy.last[k]!;
-  sy.last[k] = t;
-  const env = new Map<string, number>();
-  for (const { x, a, c } of sy.relax) {
-    const v = sy.state[x]![k]!;
-    const ea = Math.exp(a * dtk);
-    env.set(x, a === 0 ? v + c * dtk : c === 0 ? v * ea : v * ea + (c / a) * (ea - 1));
+/**
+ * A synapse model's presynaptic event as a JavaScript function over one projection's arrays:
+ * relax each state variable exactly over the time since the synapse's last spike, run `on pre`,
+ * return what it delivers.
+ */
+function compileSynapseEvent(sy: Omit<SynapseRuntime, 'event'>): (k: number, t: number, w: number) => number {
+  const lines: string[] = ['const d = t - last[k];', 'last[k] = t;'];
+  const vars = new Map<string, string>();
+  sy.relax.forEach(({ x, a, c }, n) => {
+    vars.set(x, `s${n}`);
+    const e = `Math.exp(${a} * d)`;
+    const relaxed = a === 0 ? `S[${n}][k] + ${c} * d` : c === 0 ? `S[${n}][k] * ${e}` : `S[${n}][k] * ${e} + ${c / a} * (${e} - 1)`;
+    // d = 0 (no time since the last event) keeps the state; it also avoids -Infinity * 0 when a
+    // time constant is 0 (TsodyksMarkram's tau_facil).
+    lines.push(`let s${n} = d > 0 ? ${relaxed} : S[${n}][k];`);
+  });
+  let delivered = '0';
+  const locals = new Set<string>();
+  const res = (name: string): string => {
+    if (name === WEIGHT) return 'w';
+    const v = vars.get(name);
+    if (v) return v;
+    if (locals.has(name)) return identifier('l', name);
+    const p = sy.params[name];
+    if (p !== undefined) return `(${p})`;
+    throw new Error(`synapse model ${sy.model.name} reads '${name}', which it does not define`);
+  };
+  for (const as of sy.model.onPre) {
+    const code = js(as.expr, res);
+    if (as.target === DELIVER) {
+      lines.push(`const delivered${locals.size} = ${code};`);
+      delivered = `delivered${locals.size}`;
+      locals.add(`$delivered${locals.size}`);
+    } else if (vars.has(as.target)) lines.push(`${vars.get(as.target)} = ${code};`);
+    else {
+      if (!locals.has(as.target)) lines.push(`let ${identifier('l', as.target)};`);
+      locals.add(as.target);
+      lines.push(`${identifier('l', as.target)} = ${code};`);
+    }
   }
-  env.set(WEIGHT, w);
-  const look = (name: string): number => env.get(name) ?? sy.params[name] ?? NaN;
-  for (const as of sy.model.onPre) env.set(as.target, evaluate(as.expr, look));
-  for (const x of sy.model.state) sy.state[x]![k] = env.get(x)!;
-  return env.get(DELIVER) ?? 0;
+  sy.relax.forEach((_, n) => lines.push(`S[${n}][k] = s${n};`));
+  lines.push(`return ${delivered};`);
+  const factory = new Function('S', 'last', 'H', `return function (k, t, w) {\n${lines.join('\n')}\n};`);
+  return factory(sy.relax.map(({ x }) => sy.state[x]!), sy.last, HELPERS) as (k: number, t: number, w: number) => number;
 }
 
 export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationResult {
@@ -253,13 +284,14 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
       const model = ir.synapseModels[proj.synapse.model]!;
       const params = proj.synapse.params;
       const initial = proj.synapse.initial;
-      rt.synapse = {
+      const base = {
         model,
         params,
         state: Object.fromEntries(model.state.map((x) => [x, new Float64Array(m).fill(initial[x] ?? 0)])),
         last: new Float64Array(m),
         relax: model.state.map((x) => ({ x, a: evaluate(model.relax[x]!.a, (nm) => params[nm] ?? NaN), c: evaluate(model.relax[x]!.c, (nm) => params[nm] ?? NaN) })),
       };
+      rt.synapse = { ...base, event: compileSynapseEvent(base) };
     }
     if (proj.plasticity) {
       const rule = ir.plasticityRules[proj.plasticity.rule]!;
@@ -461,7 +493,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
             // Event-driven synapses: the rule's on pre, then the synapse model's, then delivery.
             for (let k = pr.rowStart[r]!; k < end; k++) {
               if (pr.plastic) pr.plastic.onPre(k, tSpike);
-              const value = pr.synapse ? synapseEvent(pr.synapse, k, tSpike, pr.weight[k]!) : pr.weight[k]!;
+              const value = pr.synapse ? pr.synapse.event(k, tSpike, pr.weight[k]!) : pr.weight[k]!;
               const tp = pr.targetPops[pr.targetWhich[k]!]!;
               tp.buffers.get(pr.port)![((n + 1 + pr.delay[k]!) % slots) * tp.size + pr.targetIndex[k]!]! += value;
             }
