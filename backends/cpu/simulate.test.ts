@@ -113,3 +113,38 @@ network noisy {
     expect(c.spikes.cells).to.not.deep.equal(a.spikes.cells);
   });
 });
+
+describe('the WebAssembly step loops', () => {
+  it('give the same spikes and traces as the JavaScript loops, bit for bit', () => {
+    const src = `
+neuron Quirky {
+  parameters { tau = 10 ms; tau_s = 3 ms; v_th = 1; lo = -0.5 }
+  state { v = 0; s = 0 }
+  equations {
+    v' = (-v + s) / tau
+    s' = -s / tau_s
+  }
+  on input(w) { s += w * 2 - w / 4 }
+  spike when v > v_th and abs(s) >= min(0, s) reset { v = max(lo, -v / 4) }
+  refractory 2 ms
+}
+network wasm {
+  dt = 0.1 ms
+  duration = 400 ms
+  drive = Population(300, SpikeSourcePoisson(rate: 30 Hz))
+  cells = Population(200, Quirky(tau: uniform(8 ms, 12 ms)), initial: {v: uniform(0, 0.9)})
+  cuba = Population(100, IF_curr_exp(i_offset: 0.3 nA), initial: {v: normal(-60 mV, 3 mV)})
+  Projection(drive -> cells, FixedProbability(0.1), weight: normal(0.3, 0.2))
+  Projection(drive -> cuba, FixedProbability(0.1), receptor: excitatory, weight: 0.5 nA)
+  Projection(cells -> cuba, FixedProbability(0.1), receptor: inhibitory, weight: -0.4 nA, delay: 2 ms)
+  record cells.spikes, cuba.spikes, cells[0:5].v, cuba[0:5].v
+}`;
+    const ir = compiled(src);
+    const js = simulate(ir, { wasm: false, threads: 1 });
+    const wasm = simulate(ir);
+    expect(js.spikeCounts.cells).to.be.greaterThan(100);
+    expect(js.spikeCounts.cuba).to.be.greaterThan(100);
+    expect(wasm.spikes).to.deep.equal(js.spikes);
+    expect(wasm.traces.map((t) => t.values.map((r) => Array.from(r)))).to.deep.equal(js.traces.map((t) => t.values.map((r) => Array.from(r))));
+  });
+});

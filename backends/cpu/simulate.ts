@@ -15,6 +15,7 @@ import { CounterRng } from '../../compiler/random/philox.js';
 import { availableParallelism } from 'node:os';
 import { HELPERS, identifier, js, specialize } from './codegen.js';
 import { shared32, shared64, ThreadedSteps } from './threads.js';
+import { layout as wasmLayout, stepModule, wasmSupports } from './wasm.js';
 
 export interface SpikeTrain {
   /** Spike times in ms (the end of the step in which the threshold was crossed). */
@@ -59,6 +60,8 @@ export interface SimulateOptions {
    * Default: up to 4 of the machine's cores for runs of at least 10^7 neuron updates, else 1.
    */
   threads?: number;
+  /** Use WebAssembly step loops where the model allows (default true); false forces JavaScript. */
+  wasm?: boolean;
 }
 
 /**
@@ -362,6 +365,14 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
     for (const h of p.model.inputs) p.buffers.set(h.port, shared64(slots * p.size));
     p.bufferList = p.model.inputs.map((h) => p.buffers.get(h.port)!);
   }
+  // WebAssembly step loops where the model allows (backends/cpu/wasm.ts): the population's arrays
+  // move into the module's memory. Same results as the JavaScript loops, bit for bit.
+  let wasmUsed = false;
+  if (opts.wasm !== false) {
+    for (const p of pops.values()) {
+      if (p.model.kind === 'neuron' && toWasm(p, slots, dt)) wasmUsed = true;
+    }
+  }
   for (const p of pops.values()) {
     for (const o of p.outgoing) {
       if (o.proj.targetPops.length === 1) {
@@ -407,14 +418,15 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
   // Threads for the neuron updates, when the run is long enough to pay for starting them.
   // Step functions are made once the ring buffers exist (they are constants of the closures).
   for (const p of pops.values()) {
-    if (p.stepCode) {
+    if (p.stepCode && !p.step) {
       const factory = new Function('S', 'P', 'inj', 'refr', 'refSteps', 'out', 'H', 'B', p.stepCode) as StepFactory;
       p.step = factory(p.state, p.params, p.inj, p.refr, p.refSteps, p.spikedOut, HELPERS, p.bufferList);
     }
   }
   const stepping = [...pops.values()].filter((p) => p.step);
   const work = stepping.reduce((a, p) => a + p.size, 0) * steps;
-  const threads = Math.max(1, Math.floor(opts.threads ?? (work >= 1e7 ? Math.min(4, availableParallelism()) : 1)));
+  // WebAssembly loops run on the main thread (one WASM loop is faster than two JavaScript ones here).
+  const threads = wasmUsed ? 1 : Math.max(1, Math.floor(opts.threads ?? (work >= 1e7 ? Math.min(4, availableParallelism()) : 1)));
   const exec = threads > 1 && stepping.length > 0
     ? new ThreadedSteps(stepping.map((p) => ({ code: p.stepCode!, size: p.size, S: p.state, P: p.params, inj: p.inj, refr: p.refr, refSteps: p.refSteps, B: p.bufferList })), threads)
     : undefined;
@@ -593,6 +605,47 @@ function poissonGap(rng: CounterRng, stream: number, i: number, k: number, q: nu
   if (q <= 0) return Infinity;
   if (q >= 1) return 1;
   return 1 + Math.floor(Math.log(rng.uniform(stream, i, k)) / Math.log1p(-q));
+}
+
+/**
+ * Moves a population's arrays into a WebAssembly memory and makes its step a WASM loop, when every
+ * expression of its maps compiles to WASM arithmetic; false (and nothing changed) otherwise.
+ */
+function toWasm(p: PopRuntime, slots: number, dt: number): boolean {
+  const scalars = new Map<string, number>([[DT, dt]]);
+  const arrayParams: string[] = [];
+  for (const [k, v] of Object.entries(p.ir.params)) {
+    if (typeof v === 'number') scalars.set(k, v);
+    else arrayParams.push(k);
+  }
+  if (!wasmSupports(p.model, scalars)) return false;
+  const lay = wasmLayout(p.model, arrayParams, p.size, slots, 1);
+  const pages = Math.max(1, Math.ceil(lay.bytes / 65536));
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const f64 = (offset: number, n: number, from?: Float64Array): Float64Array => {
+    const v = new Float64Array(memory.buffer, offset, n);
+    if (from) v.set(from.subarray(0, n));
+    return v;
+  };
+  for (const x of p.model.state) p.state[x] = f64(lay.state.get(x)!, p.size, p.state[x]);
+  for (const k of arrayParams) p.params[k] = f64(lay.params.get(k)!, p.size, p.params[k]);
+  p.inj = f64(lay.inj, p.size);
+  p.refSteps = f64(lay.refSteps, p.size, p.refSteps);
+  const refr = new Int32Array(memory.buffer, lay.refr, p.size);
+  refr.set(p.refr);
+  p.refr = refr;
+  p.model.inputs.forEach((h, k) => p.buffers.set(h.port, f64(lay.buffers[k]!, slots * p.size)));
+  p.bufferList = p.model.inputs.map((h) => p.buffers.get(h.port)!);
+  const module = new WebAssembly.Module(stepModule(p.model, lay, scalars, pages));
+  const instance = new WebAssembly.Instance(module, { env: { mem: memory } });
+  const run = instance.exports.step as (off: number, lo: number, hi: number, out: number) => number;
+  const out = new Int32Array(memory.buffer, lay.outs[0]!, p.size);
+  p.step = (off, lo, hi) => {
+    const n = run(off, lo, hi, lay.outs[0]!);
+    p.spikedOut.set(out.subarray(0, n));
+    return n;
+  };
+  return true;
 }
 
 /** A per-neuron array in shared memory, so worker threads can run the step loops. */
