@@ -108,10 +108,11 @@ const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.fl
  */
 export function stepModule(model: IRNeuronModel, lay: WasmLayout, scalars: ReadonlyMap<string, number>, pages: number): Uint8Array<ArrayBuffer> {
   // Parameters: 0 off, 1 lo, 2 hi, 3 out. Locals: 4 i, 5 i8 (i * 8), 6 i4 (i * 4), 7 count,
-  // 8 refractory (i32), then f64: 9 w, then one per clamped variable and per map-local name.
-  const I = 4, I8 = 5, I4 = 6, COUNT = 7, REFR = 8, W = 9;
+  // 8 refractory, 9 j8 ((off + i) * 8, the ring-buffer slot) (i32), then f64: 10 w, then one per
+  // clamped variable and per map-local name. Array bases go in the load/store offset immediate.
+  const I = 4, I8 = 5, I4 = 6, COUNT = 7, REFR = 8, J8 = 9, W = 10;
   const f64Locals = new Map<string, number>();
-  let nextLocal = 10;
+  let nextLocal = 11;
   const local = (name: string): number => {
     let k = f64Locals.get(name);
     if (k === undefined) f64Locals.set(name, (k = nextLocal++));
@@ -126,10 +127,17 @@ export function stepModule(model: IRNeuronModel, lay: WasmLayout, scalars: Reado
   const emit = (...b: number[]): void => {
     for (const x of b) code.push(x);
   };
-  const addr = (base: number, scaledLocal: number): void => emit(0x20, scaledLocal, 0x41, ...sleb(base), 0x6a);
-  const loadF64 = (base: number): void => {
-    addr(base, I8);
-    emit(0x2b, 0x03, 0x00);
+  const loadF64 = (base: number): void => emit(0x20, I8, 0x2b, 0x03, ...uleb(base));
+  const storeF64 = (base: number, value: () => void, index = I8): void => {
+    emit(0x20, index);
+    value();
+    emit(0x39, 0x03, ...uleb(base));
+  };
+  const loadRefr = (): void => emit(0x20, I4, 0x28, 0x02, ...uleb(lay.refr));
+  const storeRefr = (value: () => void): void => {
+    emit(0x20, I4);
+    value();
+    emit(0x36, 0x02, ...uleb(lay.refr));
   };
 
   const expr = (e: IRExpr): void => {
@@ -190,9 +198,7 @@ export function stepModule(model: IRNeuronModel, lay: WasmLayout, scalars: Reado
       } else {
         const s = lay.state.get(a.target);
         if (s === undefined) throw new Error(`wasm: assignment to '${a.target}'`);
-        addr(s, I8);
-        expr(e);
-        emit(0x39, 0x03, 0x00);
+        storeF64(s, () => expr(e));
       }
     }
   };
@@ -204,37 +210,31 @@ export function stepModule(model: IRNeuronModel, lay: WasmLayout, scalars: Reado
   emit(0x20, I, 0x20, 2, 0x4e, 0x0d, 1); // br_if $exit (i >= hi)
   emit(0x20, I, 0x41, 3, 0x74, 0x21, I8); // i8 = i << 3
   emit(0x20, I, 0x41, 2, 0x74, 0x21, I4); // i4 = i << 2
+  emit(0x20, 0, 0x20, I, 0x6a, 0x41, 3, 0x74, 0x21, J8); // j8 = (off + i) << 3
   emit(0x02, 0x40); // block $next
   // refractory = refr[i] > 0
-  addr(lay.refr, I4);
-  emit(0x28, 0x02, 0x00, 0x41, 0, 0x4a, 0x21, REFR);
+  loadRefr();
+  emit(0x41, 0, 0x4a, 0x21, REFR);
   for (const x of clamp) {
     loadF64(lay.state.get(x)!);
     emit(0x21, f64Locals.get(`clamp:${x}`)!);
   }
   // deliver: w = B[off + i]; if (w != 0) { B[off + i] = 0; handler }
   model.inputs.forEach((h, k) => {
-    const slotAddr = (): void => {
-      emit(0x20, 0, 0x20, I, 0x6a, 0x41, 3, 0x74, 0x41, ...sleb(lay.buffers[k]!), 0x6a);
-    };
-    slotAddr();
-    emit(0x2b, 0x03, 0x00, 0x21, W);
+    emit(0x20, J8, 0x2b, 0x03, ...uleb(lay.buffers[k]!), 0x21, W);
     emit(0x20, W, ...f64const(0), 0x62, 0x04, 0x40);
-    slotAddr();
-    emit(...f64const(0), 0x39, 0x03, 0x00);
+    storeF64(lay.buffers[k]!, () => emit(...f64const(0)), J8);
     assign(h.update);
     emit(0x0b);
   });
   // refractory: its own update (or the update with the clamped variables restored), count down, next
   emit(0x20, REFR, 0x04, 0x40);
   assign(model.refractoryUpdate ?? model.update);
-  for (const x of clamp) {
-    addr(lay.state.get(x)!, I8);
-    emit(0x20, f64Locals.get(`clamp:${x}`)!, 0x39, 0x03, 0x00);
-  }
-  addr(lay.refr, I4);
-  addr(lay.refr, I4);
-  emit(0x28, 0x02, 0x00, 0x41, 1, 0x6b, 0x36, 0x02, 0x00);
+  for (const x of clamp) storeF64(lay.state.get(x)!, () => emit(0x20, f64Locals.get(`clamp:${x}`)!));
+  storeRefr(() => {
+    loadRefr();
+    emit(0x41, 1, 0x6b);
+  });
   emit(0x0c, 1); // br $next
   emit(0x0b);
   assign(model.update);
@@ -255,9 +255,10 @@ export function stepModule(model: IRNeuronModel, lay: WasmLayout, scalars: Reado
     emit(0x20, COUNT, 0x41, 1, 0x6a, 0x21, COUNT);
     assign(model.reset);
     // refr[i] = refSteps[i]
-    addr(lay.refr, I4);
-    loadF64(lay.refSteps);
-    emit(0xaa, 0x36, 0x02, 0x00);
+    storeRefr(() => {
+      loadF64(lay.refSteps);
+      emit(0xaa);
+    });
     emit(0x0b);
   }
   emit(0x0b); // end $next
@@ -267,8 +268,8 @@ export function stepModule(model: IRNeuronModel, lay: WasmLayout, scalars: Reado
   emit(0x0b);
 
   const locals = [
-    [...uleb(5), 0x7f], // i, i8, i4, count, refractory
-    [...uleb(nextLocal - 9), 0x7c], // w and the f64 locals
+    [...uleb(6), 0x7f], // i, i8, i4, count, refractory, j8
+    [...uleb(nextLocal - 10), 0x7c], // w and the f64 locals
   ];
   const body = [...vec(locals), ...code];
   const bytes = [
