@@ -14,7 +14,7 @@
  * times, the peak memory and the bytes per synapse.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -89,21 +89,11 @@ if (cython) console.log(`  simulation, snn / brian2 cython                 ${(sn
 console.log(`  simulation, snn / brian2 numpy                  ${(snn.sim / numpy.sim).toFixed(2)}`);
 
 if (flag('scale')) {
-  // CUBA scaled to 100,000 neurons with 10 million synapses: p = 0.001, weights scaled by 20 so
-  // that each neuron gets the same total input as in CUBA.
-  const model = `neuron CubaLIF {
-  parameters { tau_m = 20 ms; tau_e = 5 ms; tau_i = 10 ms; v_t = -50 mV; v_r = -60 mV; e_l = -49 mV; t_ref = 5 ms }
-  state { v = -60 mV; ge = 0 mV; gi = 0 mV }
-  equations {
-    v' = (ge + gi - (v - e_l)) / tau_m
-    ge' = -ge / tau_e
-    gi' = -gi / tau_i
-  }
-  on input excitatory(w) { ge += w }
-  on input inhibitory(w) { gi += w }
-  spike when v > v_t reset { v = v_r }
-  refractory t_ref
-}
+  // CUBA scaled to 100,000 neurons with 10 million synapses: p = 0.001 (80 excitatory and 20
+  // inhibitory inputs per neuron instead of 64 and 16), weights at 0.2 of CUBA's to keep rates low.
+  // examples/cuba.snn's cell type, with a scaled network.
+  const cuba = readFileSync(path.join(REPO, 'examples', 'cuba.snn'), 'utf8');
+  const model = `${cuba.slice(0, cuba.indexOf('network cuba'))}
 network scale {
   dt = 0.1 ms
   duration = 1000 ms

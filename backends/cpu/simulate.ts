@@ -155,6 +155,22 @@ interface PlasticRuntime {
 }
 
 /**
+ * How names read in a compiled event handler: the weight, the variables the handler's prologue
+ * declared (`named`), its own temporaries, and the projection's parameters as literals.
+ */
+function handlerResolver(named: ReadonlyMap<string, string>, locals: ReadonlySet<string>, params: Record<string, number>, owner: string): (name: string) => string {
+  return (name) => {
+    if (name === WEIGHT) return 'w';
+    const v = named.get(name);
+    if (v) return v;
+    if (locals.has(name)) return identifier('l', name);
+    const p = params[name];
+    if (p !== undefined) return `(${p})`;
+    throw new Error(`${owner} reads '${name}', which it does not define`);
+  };
+}
+
+/**
  * A plasticity handler as a JavaScript function over one projection's arrays: decays the traces
  * the synapse sees to time t (exactly), runs the handler, clips the weight.
  */
@@ -168,15 +184,7 @@ function compilePlasticHandler(pl: Omit<PlasticRuntime, 'onPre' | 'onPost'>, han
   });
   lines.push('let w = W[k];');
   const locals = new Set<string>();
-  const res = (name: string): string => {
-    if (name === WEIGHT) return 'w';
-    const tv = traceVar.get(name);
-    if (tv) return tv;
-    if (locals.has(name)) return identifier('l', name);
-    const v = pl.params[name];
-    if (v !== undefined) return `(${v})`;
-    throw new Error(`plasticity rule ${pl.rule.name} reads '${name}', which it does not define`);
-  };
+  const res = handlerResolver(traceVar, locals, pl.params, `plasticity rule ${pl.rule.name}`);
   for (const a of handler) {
     const code = js(a.expr, res);
     if (a.target === WEIGHT) lines.push(`w = ${code};`);
@@ -217,15 +225,7 @@ function compileSynapseEvent(sy: Omit<SynapseRuntime, 'event'>): (k: number, t: 
   });
   let delivered = '0';
   const locals = new Set<string>();
-  const res = (name: string): string => {
-    if (name === WEIGHT) return 'w';
-    const v = vars.get(name);
-    if (v) return v;
-    if (locals.has(name)) return identifier('l', name);
-    const p = sy.params[name];
-    if (p !== undefined) return `(${p})`;
-    throw new Error(`synapse model ${sy.model.name} reads '${name}', which it does not define`);
-  };
+  const res = handlerResolver(vars, locals, sy.params, `synapse model ${sy.model.name}`);
   for (const as of sy.model.onPre) {
     const code = js(as.expr, res);
     if (as.target === DELIVER) {
