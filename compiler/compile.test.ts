@@ -111,3 +111,40 @@ network choice {
     expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).to.deep.equal(['SNN2002']);
   });
 });
+
+describe('what the compiler refuses with SNN4001 rather than simulate wrongly', () => {
+  it('an input handler that is not linear in the weight', () => {
+    const r = compileText(`neuron Square {
+  parameters { tau = 10 ms }
+  state { v = 0 }
+  equations { v' = -v / tau }
+  on input(w) { v += w * w }
+  spike when v > 1 reset { v = 0 }
+}
+network sq {
+  duration = 10 ms
+  src = Population(1, SpikeSourceArray(spike_times: [1 ms]))
+  cell = Population(1, Square)
+  Projection(src -> cell, OneToOne, weight: 0.5)
+}`, 'sq.snn');
+    const d = r.diagnostics.find((x) => x.code === 'SNN4001')!;
+    expect(d.message).to.match(/linear in its weight/);
+    expect(d.range.start.line).to.equal(5);
+  });
+});
+
+describe('connector mistakes the compiler reports with SNN4001 at the connector', () => {
+  const body = (line: string): string => `network c {\n  duration = 10 ms\n  a = Population(3, IF_curr_exp)\n  b = Population(4, IF_curr_exp)\n${line}\n}`;
+  for (const [line, pattern] of [
+    ['  Projection(a -> b, OneToOne, weight: 0.1 nA)', /same size, got 3 and 4/],
+    ['  Projection(a -> b, FromList([[0, 1], [3, 0]]), weight: 0.1 nA)', /\[3, 0\] is outside/],
+    ['  Projection(a -> b, DistanceDependentProbability(d < 10 um), weight: 0.1 nA)', /give population 'a' a structure/],
+  ] as const) {
+    it(pattern.source, () => {
+      const r = compileText(body(line), 'c.snn');
+      const d = r.diagnostics.find((x) => x.code === 'SNN4001');
+      expect(d?.message).to.match(pattern);
+      expect(d?.range.start.line).to.equal(5);
+    });
+  }
+});

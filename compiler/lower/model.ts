@@ -129,7 +129,13 @@ export function lowerModel(info: ModelInfo): LoweredModel {
       const wName = m.params[0]?.name;
       const weightDim = info.ports.get(m.port?.name ?? '');
       const hl = new ExprLowerer(table(wName ? new Map([[wName, { kind: 'ref', ref: WEIGHT, dim: weightDim } as Sym]]) : new Map()));
-      inputs.push({ port: m.port?.name ?? '', update: m.body.flatMap((s) => statement(s, hl, dimOf)) });
+      const update = m.body.flatMap((s) => statement(s, hl, dimOf));
+      // Weights arriving in one step are summed before the handler runs (spec/language.md §9),
+      // which is the same only for handlers linear in the weight.
+      if (update.some((a) => degree(a.expr, new Set([WEIGHT])) > 1)) {
+        throw new LowerError(`the input handler must be linear in its weight (${wName ?? 'w'} += k * ${wName ?? 'w'}): weights arriving in the same step are summed first`, m.range);
+      }
+      inputs.push({ port: m.port?.name ?? '', update });
     }
   }
   // Clamped while refractory: what the reset sets (`v = v_reset`); what it increments (`w += b`)

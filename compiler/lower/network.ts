@@ -489,11 +489,13 @@ class NetworkLowerer {
     const weight: IRValue = weightExpr ? this.value_(weightExpr, weightDim) : { const: 0 };
     const minDelay = this.setting('min_delay') ?? this.dt;
     const delay = inSteps(delayExpr ? this.value_(delayExpr, msDim) : { const: minDelay }, this.dt);
+    const connector = this.connector(pos[1], call, weightDim);
+    this.checkConnector(connector, pre.slices, post.slices, pos[1] ?? call);
     this.projections.push({
       name,
       pre: pre.slices,
       post: post.slices,
-      connector: this.connector(pos[1], call, weightDim),
+      connector,
       receptor,
       weight,
       delay,
@@ -505,6 +507,24 @@ class NetworkLowerer {
         delay: streamId(`projection:${name}:delay`),
       },
     });
+  }
+
+  /** What connect() would refuse at run time, reported here, at the connector. */
+  private checkConnector(c: IRConnector, pre: IRSlice[], post: IRSlice[], at: A.Expr): void {
+    const count = (sl: IRSlice[]): number => sl.reduce((a, x) => a + Math.max(0, Math.ceil((x.stop - x.start) / x.step)), 0);
+    const [np, nq] = [count(pre), count(post)];
+    if (c.kind === 'OneToOne' && np !== nq) throw new LowerError(`OneToOne needs pre and post of the same size, got ${np} and ${nq}`, at.range);
+    if (c.kind === 'FromList') {
+      const bad = c.rows.find((r) => !Number.isInteger(r[0]) || !Number.isInteger(r[1]) || r[0]! < 0 || r[1]! < 0 || r[0]! >= np || r[1]! >= nq);
+      if (bad) throw new LowerError(`connection [${bad.join(', ')}] is outside the ${np} pre and ${nq} post neurons`, at.range);
+    }
+    if (c.kind === 'DistanceDependentProbability') {
+      for (const sl of [...pre, ...post]) {
+        if (!this.populations.find((p) => p.name === sl.population)?.positions) {
+          throw new LowerError(`DistanceDependentProbability needs positions: give population '${sl.population}' a structure`, at.range);
+        }
+      }
+    }
   }
 
   /** The model (name or call) and its call's named arguments. */
