@@ -137,6 +137,7 @@ class NetworkLowerer {
     const b = this.bindings.get(name);
     if (!b?.value) return { kind: 'other' };
     if (this.resolving.has(name)) throw new LowerError(`'${name}' is defined in terms of itself`, b.range);
+    if (b.source) throw new LowerError('spikes from a data source (`from …`) are not supported by the compiler yet; they arrive with training (snn train)', b.source.range);
     this.resolving.add(name);
     const v = this.eval(b.value, name);
     this.resolving.delete(name);
