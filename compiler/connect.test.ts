@@ -17,7 +17,7 @@ function build(network: string, path = 'c.snn'): NetworkIR {
 }
 
 function synapses(ir: NetworkIR, k = 0): Synapses {
-  return connect(ir.projections[k]!, ir.seed, ir.dt, (name) => ir.populations.find((p) => p.name === name)?.positions);
+  return connect(ir.projections[k]!, ir.seed, (name) => ir.populations.find((p) => p.name === name)?.positions);
 }
 
 const pairs = (s: Synapses): string[] => Array.from(s.pre, (i, k) => `${i}-${s.post[k]}`);
@@ -54,7 +54,7 @@ describe('connectors', () => {
     const [n, p] = [200 * 300, 0.1];
     expect(Math.abs(s.pre.length - n * p)).to.be.lessThan(4 * Math.sqrt(n * p * (1 - p)));
     expect(pairs(synapses(ir))).to.deep.equal(pairs(s));
-    expect(pairs(connect(ir.projections[0]!, ir.seed + 1, ir.dt))).to.not.deep.equal(pairs(s));
+    expect(pairs(connect(ir.projections[0]!, ir.seed + 1))).to.not.deep.equal(pairs(s));
     // Per post neuron the in-degree is binomial(200, 0.1): mean 20.
     const indeg = count(s.post, 300);
     expect(indeg.reduce((a, b) => a + b, 0) / 300).to.be.closeTo(20, 1.5);

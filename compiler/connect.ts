@@ -6,7 +6,7 @@
  */
 import { evaluate } from './ir/eval.js';
 import type { IRProjection, IRSlice } from './ir/types.js';
-import { sample } from './lower/network.js';
+import { sample } from './random/distributions.js';
 import { CounterRng, wordToUniform } from './random/philox.js';
 
 export interface Synapses {
@@ -34,7 +34,7 @@ function rowUniform(rng: CounterRng, stream: number, row: number, k: number): nu
 /** Where each neuron is: positions (um, flattened x y z) by population, for distance-dependent connectors. */
 export type PositionLookup = (population: string) => number[] | undefined;
 
-export function connect(proj: IRProjection, seed: number, dt: number, positions: PositionLookup = () => undefined): Synapses {
+export function connect(proj: IRProjection, seed: number, positions: PositionLookup = () => undefined): Synapses {
   const rng = new CounterRng(seed);
   const pre = expandSlices(proj.pre);
   const post = expandSlices(proj.post);

@@ -13,11 +13,10 @@
 import { tokenMatcher, type IToken, type TokenType } from 'chevrotain';
 import * as A from './ast.js';
 import { documentNode, unquote } from './cst-to-ast.js';
-import { BINARY_OPS, PREFIX_OPS } from './parser.js';
+import { ASSIGN_OPS, BINARY_OPS, PREFIX_OPS } from './parser.js';
 import type { Range, SourceFile } from './source.js';
 import * as T from './tokens.js';
 
-const ASSIGN_OPS: readonly TokenType[] = [T.Assign, T.PlusAssign, T.MinusAssign, T.TimesAssign, T.DivAssign];
 const NON_ASSOCIATIVE = new Set([1, 5]);
 
 /** Thrown to leave the fast path; never escapes fastParse(). */

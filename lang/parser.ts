@@ -7,7 +7,8 @@
 import { CstParser, EOF, type IOrAlt, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
 import * as T from './tokens.js';
 
-const ASSIGN_OPS = [T.Assign, T.PlusAssign, T.MinusAssign, T.TimesAssign, T.DivAssign];
+/** Operators that make a statement an assignment. */
+export const ASSIGN_OPS = [T.Assign, T.PlusAssign, T.MinusAssign, T.TimesAssign, T.DivAssign];
 /** Operators written before an operand. */
 export const PREFIX_OPS = [T.Not, T.Minus, T.Plus];
 /** Operators written between two operands; their precedence is applied by cst-to-ast.ts. */

@@ -3,6 +3,7 @@
  * compiled loop instead of walking trees per neuron. The generated code computes exactly what
  * compiler/ir/eval.ts computes (the same float64 operations in the same order); a test checks this.
  */
+import { IR_HELPERS } from '../../compiler/ir/eval.js';
 import type { IRExpr } from '../../compiler/ir/types.js';
 
 /** How a reference reads in generated code: a JS expression. */
@@ -33,12 +34,8 @@ const CALLS: Readonly<Record<string, string>> = {
   heaviside: 'H.heaviside',
 };
 
-/** Helpers the generated code calls as `H.name`; the same definitions as compiler/ir/eval.ts. */
-export const HELPERS = {
-  clip: (x: number, lo: number, hi: number): number => Math.min(Math.max(x, lo), hi),
-  exprel: (x: number): number => (Math.abs(x) < 1e-6 ? 1 - x / 2 : x / Math.expm1(x)),
-  heaviside: (x: number): number => (x > 0 ? 1 : x < 0 ? 0 : 0.5),
-};
+/** Helpers the generated code calls as `H.name`: compiler/ir/eval.ts's own definitions. */
+export const HELPERS = IR_HELPERS;
 
 function literal(x: number): string {
   if (Number.isNaN(x)) return 'NaN';

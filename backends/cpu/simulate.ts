@@ -14,7 +14,7 @@ import { DT, I_INJ, WEIGHT } from '../../compiler/lower/model.js';
 import { CounterRng } from '../../compiler/random/philox.js';
 import { availableParallelism } from 'node:os';
 import { HELPERS, identifier, js, specialize } from './codegen.js';
-import { shared32, shared64, ThreadedSteps } from './threads.js';
+import { FACTORY_PARAMS, shared32, shared64, ThreadedSteps } from './threads.js';
 import { layout as wasmLayout, stepModule, wasmSupports } from './wasm.js';
 
 export interface SpikeTrain {
@@ -90,6 +90,8 @@ interface PopRuntime {
   /** The buffers in the order of model.inputs, as the step function takes them. */
   bufferList: Float64Array[];
   step?: StepFn;
+  /** Spikes of this step from `step`, in spikedOut. */
+  stepCount: number;
   /** The step function's source, for worker threads. */
   stepCode?: string;
   spikedOut: Int32Array;
@@ -258,7 +260,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
   let synapseCount = 0;
   const weights: SimulationResult['weights'] = {};
   for (const proj of ir.projections) {
-    const syn = connect(proj, ir.seed, dt, (name) => ir.populations.find((x) => x.name === name)?.positions);
+    const syn = connect(proj, ir.seed, (name) => ir.populations.find((x) => x.name === name)?.positions);
     synapseCount += syn.pre.length;
     const pre = expandSlices(proj.pre);
     const post = expandSlices(proj.post);
@@ -419,7 +421,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
   // Step functions are made once the ring buffers exist (they are constants of the closures).
   for (const p of pops.values()) {
     if (p.stepCode && !p.step) {
-      const factory = new Function('S', 'P', 'inj', 'refr', 'refSteps', 'out', 'H', 'B', p.stepCode) as StepFactory;
+      const factory = new Function(...FACTORY_PARAMS, p.stepCode) as StepFactory;
       p.step = factory(p.state, p.params, p.inj, p.refr, p.refSteps, p.spikedOut, HELPERS, p.bufferList);
     }
   }
@@ -431,7 +433,9 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
     ? new ThreadedSteps(stepping.map((p) => ({ code: p.stepCode!, size: p.size, S: p.state, P: p.params, inj: p.inj, refr: p.refr, refSteps: p.refSteps, B: p.bufferList })), threads)
     : undefined;
   exec?.ready();
-  const stepCounts = new Map<PopRuntime, number>();
+  const steppingOuts = stepping.map((p) => p.spikedOut);
+  // I_inj stays zero without current sources; with them it is rebuilt every step.
+  const injected = ir.currentSources.length > 0 ? [...pops.values()].filter((p) => p.model.currentParam) : [];
   const t1 = performance.now();
   try {
 
@@ -448,19 +452,19 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
       tr.values.push(row);
     }
     // inject
-    for (const p of pops.values()) if (p.model.currentParam) p.inj.fill(0);
+    for (const p of injected) p.inj.fill(0);
     for (const cs of ir.currentSources) injectCurrent(cs, t, pops, rng);
     // update, threshold, reset of every cell population (in parallel when threaded)
     if (exec) {
-      const counts = exec.step(slot, stepping.map((p) => p.spikedOut));
-      stepping.forEach((p, k) => stepCounts.set(p, counts[k]!));
+      const counts = exec.step(slot, steppingOuts);
+      stepping.forEach((p, k) => (p.stepCount = counts[k]!));
     } else {
-      for (const p of stepping) stepCounts.set(p, p.step!(slot * p.size, 0, p.size));
+      for (const p of stepping) p.stepCount = p.step!(slot * p.size, 0, p.size);
     }
     for (const p of pops.values()) {
       // update, threshold, reset
       let count = 0;
-      if (p.step) count = stepCounts.get(p)!;
+      if (p.step) count = p.stepCount;
       else if (p.model.kind === 'poisson') count = poissonStep(p, rng, n, dt);
       else if (p.arrayEvents) {
         let c = p.arrayCursor ?? 0;
@@ -612,14 +616,10 @@ function poissonGap(rng: CounterRng, stream: number, i: number, k: number, q: nu
  * expression of its maps compiles to WASM arithmetic; false (and nothing changed) otherwise.
  */
 function toWasm(p: PopRuntime, slots: number, dt: number): boolean {
-  const scalars = new Map<string, number>([[DT, dt]]);
-  const arrayParams: string[] = [];
-  for (const [k, v] of Object.entries(p.ir.params)) {
-    if (typeof v === 'number') scalars.set(k, v);
-    else arrayParams.push(k);
-  }
+  const scalars = scalarParams(p.ir, dt);
+  const arrayParams = Object.keys(p.ir.params).filter((k) => !scalars.has(k));
   if (!wasmSupports(p.model, scalars)) return false;
-  const lay = wasmLayout(p.model, arrayParams, p.size, slots, 1);
+  const lay = wasmLayout(p.model, arrayParams, p.size, slots);
   const pages = Math.max(1, Math.ceil(lay.bytes / 65536));
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   const f64 = (offset: number, n: number, from?: Float64Array): Float64Array => {
@@ -639,9 +639,9 @@ function toWasm(p: PopRuntime, slots: number, dt: number): boolean {
   const module = new WebAssembly.Module(stepModule(p.model, lay, scalars, pages));
   const instance = new WebAssembly.Instance(module, { env: { mem: memory } });
   const run = instance.exports.step as (off: number, lo: number, hi: number, out: number) => number;
-  const out = new Int32Array(memory.buffer, lay.outs[0]!, p.size);
+  const out = new Int32Array(memory.buffer, lay.out, p.size);
   p.step = (off, lo, hi) => {
-    const n = run(off, lo, hi, lay.outs[0]!);
+    const n = run(off, lo, hi, lay.out);
     p.spikedOut.set(out.subarray(0, n));
     return n;
   };
@@ -679,6 +679,7 @@ function popRuntime(p: IRPopulation, model: IRNeuronModel, dt: number): PopRunti
     buffers: new Map(),
     bufferList: [],
     spikedOut: new Int32Array(size),
+    stepCount: 0,
     outgoing: [],
     incomingPlastic: [],
   };
@@ -726,12 +727,18 @@ function assignments(list: IRAssign[], res: (name: string) => string, scalars: R
     .join('\n');
 }
 
+/** The values generated code may write as constants: dt and the parameters one value for all neurons. */
+function scalarParams(p: IRPopulation, dt: number): Map<string, number> {
+  const out = new Map<string, number>([[DT, dt]]);
+  for (const [k, v] of Object.entries(p.params)) if (typeof v === 'number') out.set(k, v);
+  return out;
+}
+
 /** The body of a population's step function over neurons lo..hi-1 (see StepFn). */
 function stepCode(model: IRNeuronModel, p: IRPopulation, dt: number): string {
   const locals = new Set([...model.update, ...(model.refractoryUpdate ?? [])].filter((a) => a.local).map((a) => a.target));
   const res = resolver(model, p, dt, locals);
-  const scalars = new Map<string, number>([[DT, dt]]);
-  for (const [k, v] of Object.entries(p.params)) if (typeof v === 'number') scalars.set(k, v);
+  const scalars = scalarParams(p, dt);
   const clamp = model.refractory?.clamp ?? [];
   // Weights arriving in one step are summed in the ring buffer, which is exact only for handlers
   // linear in w (x += w, x += w * e / tau, …).

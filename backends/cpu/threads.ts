@@ -25,7 +25,8 @@ export interface SharedStep {
 export const shared64 = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(8 * Math.max(1, n)));
 export const shared32 = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(4 * Math.max(1, n)));
 
-const FACTORY_PARAMS = ['S', 'P', 'inj', 'refr', 'refSteps', 'out', 'H', 'B'] as const;
+/** The parameters of a step factory's source (simulate.ts StepFactory), in order. */
+export const FACTORY_PARAMS = ['S', 'P', 'inj', 'refr', 'refSteps', 'out', 'H', 'B'] as const;
 type Step = (off: number, lo: number, hi: number) => number;
 type Factory = (...args: unknown[]) => Step;
 

@@ -7,7 +7,7 @@
  *
  * Memory layout (one shared WebAssembly.Memory per population, bytes): state variables, per-neuron
  * parameters and I_inj as f64 arrays, refractory counters as i32, refractory steps as f64, the
- * ring buffer of each input port (slots x size f64), and a spike output of size i32 per thread.
+ * ring buffer of each input port (slots x size f64), and the spike output (size i32).
  */
 import type { IRAssign, IRExpr, IRNeuronModel } from '../../compiler/ir/types.js';
 import { DT, I_INJ, WEIGHT } from '../../compiler/lower/model.js';
@@ -40,11 +40,11 @@ export interface WasmLayout {
   refr: number;
   refSteps: number;
   buffers: number[];
-  /** One spike output per thread. */
-  outs: number[];
+  /** Where the loop writes the indices of the neurons that spiked. */
+  out: number;
 }
 
-export function layout(model: IRNeuronModel, arrayParams: string[], size: number, slots: number, threads: number): WasmLayout {
+export function layout(model: IRNeuronModel, arrayParams: string[], size: number, slots: number): WasmLayout {
   let at = 0;
   const f64s = (n: number): number => {
     const o = at;
@@ -59,12 +59,9 @@ export function layout(model: IRNeuronModel, arrayParams: string[], size: number
   const refr = at;
   at += 4 * size;
   at = Math.ceil(at / 8) * 8;
-  const outs = Array.from({ length: threads }, () => {
-    const o = at;
-    at += 4 * size;
-    return o;
-  });
-  return { bytes: at, state, params, inj, refr, refSteps, buffers, outs };
+  const out = at;
+  at += 4 * size;
+  return { bytes: at, state, params, inj, refr, refSteps, buffers, out };
 }
 
 // ------------------------------------------------------------------------------ encoding

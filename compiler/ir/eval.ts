@@ -1,6 +1,14 @@
 /** Evaluating IR expression trees in float64: the semantics every backend reproduces. */
 import type { IRExpr } from './types.js';
 
+/** The IR's functions that are not in Math; generated code calls these same definitions. */
+export const IR_HELPERS = {
+  clip: (x: number, lo: number, hi: number): number => Math.min(Math.max(x, lo), hi),
+  /** x / (exp(x) - 1), continuous at 0 (Hodgkin-Huxley rate functions). */
+  exprel: (x: number): number => (Math.abs(x) < 1e-6 ? 1 - x / 2 : x / Math.expm1(x)),
+  heaviside: (x: number): number => (x > 0 ? 1 : x < 0 ? 0 : 0.5),
+};
+
 const MATH: Readonly<Record<string, (...xs: number[]) => number>> = {
   exp: Math.exp,
   log: Math.log,
@@ -19,12 +27,11 @@ const MATH: Readonly<Record<string, (...xs: number[]) => number>> = {
   ceil: Math.ceil,
   min: Math.min,
   max: Math.max,
-  clip: (x, lo, hi) => Math.min(Math.max(x, lo!), hi!),
+  clip: (x, lo, hi) => IR_HELPERS.clip(x, lo!, hi!),
   pow: Math.pow,
-  /** x / (exp(x) - 1), continuous at 0 (Hodgkin-Huxley rate functions). */
-  exprel: (x) => (Math.abs(x) < 1e-6 ? 1 - x / 2 : x / Math.expm1(x)),
+  exprel: IR_HELPERS.exprel,
   sign: Math.sign,
-  heaviside: (x) => (x > 0 ? 1 : x < 0 ? 0 : 0.5),
+  heaviside: IR_HELPERS.heaviside,
 };
 
 export function isMathFunction(name: string): boolean {

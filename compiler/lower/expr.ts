@@ -34,6 +34,14 @@ export interface Lowered {
 
 const num = (value: number): IRExpr => ({ num: value });
 
+/** SI value of the internal time unit, 1 ms. */
+export const TIME_SCALE = 1e-3;
+
+/** SI value of one internal unit of `d`; 1 for an unknown (polymorphic) dimension. */
+export function scaleOf(d: Dim | undefined): number {
+  return d === undefined ? 1 : internalScale(d);
+}
+
 /** `factor * e`, or e itself when the factor is 1. */
 export function scaled(e: IRExpr, factor: number): IRExpr {
   if (Math.abs(factor - 1) < 1e-12) return e;

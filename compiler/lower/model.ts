@@ -10,10 +10,10 @@
  */
 import type * as A from '../../lang/ast.js';
 import type { ModelInfo } from '../check/types.js';
-import { degree, refsOf, substitute } from '../ir/eval.js';
+import { degree, substitute } from '../ir/eval.js';
 import type { IRAssign, IRExpr, IRNeuronModel } from '../ir/types.js';
-import { internalScale, type Dim } from '../units.js';
-import { conversion, ExprLowerer, LowerError, scaled, type Sym } from './expr.js';
+import type { Dim } from '../units.js';
+import { conversion, ExprLowerer, LowerError, scaled, scaleOf, TIME_SCALE, type Sym } from './expr.js';
 
 /**
  * Symbols of the update maps that are not model names. They start with `$`, which no .snn name
@@ -25,7 +25,6 @@ export const I_INJ = '$I_inj';
 export const DT = '$dt';
 /** The symbol of an arriving weight in input handlers. */
 export const WEIGHT = '$w';
-const TIME_SCALE = 1e-3; // SI value of the internal time unit, 1 ms
 
 export interface LoweredModel {
   ir: IRNeuronModel;
@@ -173,10 +172,6 @@ export function lowerModel(info: ModelInfo): LoweredModel {
   return { ir, paramDefaults, stateDefaults, rhs };
 }
 
-function scaleOf(d: Dim | undefined): number {
-  return d === undefined ? 1 : internalScale(d);
-}
-
 /** `x = e`, `x += e`, …: the new value of x, in x's internal unit. */
 function statement(s: A.Stmt, lowerer: ExprLowerer, dimOf: Map<string, Dim | undefined>): IRAssign[] {
   if (s.kind !== 'Assign' || !s.value) throw new LowerError('only assignments can appear in a reset or handler block', s.range);
@@ -253,4 +248,3 @@ function spikeSource(info: ModelInfo): LoweredModel {
   return { ir, paramDefaults, stateDefaults: new Map(), rhs: new Map() };
 }
 
-export { refsOf };

@@ -5,14 +5,16 @@
  * coefficients of linear models, computed per population (per neuron where parameters differ).
  */
 import type * as A from '../../lang/ast.js';
+import { formatExpr } from '../../lang/format.js';
 import type { ModelInfo } from '../check/types.js';
 import { BUILTINS } from '../builtins.js';
 import { propagatorWithInputs } from '../discretise/expm.js';
-import { evaluate } from '../ir/eval.js';
+import { evaluate, refsOf } from '../ir/eval.js';
 import {
   IR_FORMAT, IR_VERSION, type IRConnector, type IRCurrentSource, type IRExpr, type IRPlasticityRule, type IRPopulation, type IRProjection, type IRSynapseModel,
   type IRRecording, type IRSlice, type IRValue, type NetworkIR,
 } from '../ir/types.js';
+import { SAMPLERS, sample } from '../random/distributions.js';
 import { CounterRng, streamId, wordToUniform } from '../random/philox.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
@@ -66,6 +68,8 @@ class NetworkLowerer {
   private readonly lowerer: ExprLowerer;
   private dt = 0.1;
   private seed = 0;
+  /** The default delay of projections (ms): `min_delay`, else dt. */
+  private minDelay = 0.1;
   private rng = new CounterRng(0);
 
   constructor(
@@ -80,6 +84,7 @@ class NetworkLowerer {
   run(): NetworkIR {
     this.dt = this.setting('dt') ?? 0.1;
     this.seed = this.opts.seed ?? this.setting('seed') ?? 0;
+    this.minDelay = this.setting('min_delay') ?? this.dt;
     this.rng = new CounterRng(this.seed);
     const duration = this.opts.duration ?? this.setting('duration');
     if (duration === undefined) throw new LowerError(`network '${this.net.name?.name ?? ''}' has no duration: add \`duration = 1000 ms\` or pass --duration`, this.net.range);
@@ -253,7 +258,7 @@ class NetworkLowerer {
       return typeof v === 'number' ? v : v[i]!;
     };
     const perNeuron = (e: IRExpr): number | number[] => {
-      const uniform = [...refsIn(e)].every((r) => typeof params[r] === 'number');
+      const uniform = [...refsOf(e)].every((r) => typeof params[r] === 'number');
       if (uniform) return evaluate(e, env(0));
       return Array.from({ length: size }, (_, i) => evaluate(e, env(i)));
     };
@@ -488,8 +493,7 @@ class NetworkLowerer {
     const plasticity = plasticityExpr ? this.plasticity(plasticityExpr, weightDim) : undefined;
     const msDim = lookupUnit('ms')!.dim;
     const weight: IRValue = weightExpr ? this.value_(weightExpr, weightDim) : { const: 0 };
-    const minDelay = this.setting('min_delay') ?? this.dt;
-    const delay = inSteps(delayExpr ? this.value_(delayExpr, msDim) : { const: minDelay }, this.dt);
+    const delay = inSteps(delayExpr ? this.value_(delayExpr, msDim) : { const: this.minDelay }, this.dt);
     const connector = this.connector(pos[1], call, weightDim);
     this.checkConnector(connector, pre.slices, post.slices, pos[1] ?? call);
     this.projections.push({
@@ -721,7 +725,7 @@ class NetworkLowerer {
         const lm = this.models.get(m);
         if (variable !== 'spikes' && lm && !lm.ir.state.includes(variable)) throw new LowerError(`recording the alias '${variable}' is not supported yet; record a state variable`, t.range);
       }
-      this.recordings.push({ target: p.slices, variable, everySteps: variable === 'spikes' ? 1 : everySteps, label: exprLabel(t) });
+      this.recordings.push({ target: p.slices, variable, everySteps: variable === 'spikes' ? 1 : everySteps, label: formatExpr(t) });
     }
   }
 
@@ -792,52 +796,4 @@ function inSteps(v: IRValue, dt: number): IRValue {
   return { dist: v.dist, params: Object.fromEntries(Object.entries(v.params).map(([k, x]) => [k, x / dt])) };
 }
 
-function refsIn(e: IRExpr, out = new Set<string>()): Set<string> {
-  if ('ref' in e) out.add(e.ref);
-  else if ('args' in e) for (const a of e.args) refsIn(a, out);
-  return out;
-}
 
-function exprLabel(e: A.Expr): string {
-  switch (e.kind) {
-    case 'Name':
-      return e.name;
-    case 'Member':
-      return `${exprLabel(e.object)}.${e.member?.name ?? ''}`;
-    case 'Index': {
-      const ix = e.index;
-      const inner = !ix ? '' : ix.kind === 'Slice' ? `${ix.start ? exprLabel(ix.start) : ''}:${ix.end ? exprLabel(ix.end) : ''}` : exprLabel(ix);
-      return `${exprLabel(e.object)}[${inner}]`;
-    }
-    case 'Number':
-      return e.text;
-    default:
-      return e.kind;
-  }
-}
-
-/** Draws from the distributions the compiler supports; `lane` 0 first, more lanes for rejection. */
-const SAMPLERS = new Map<string, (rng: CounterRng, p: Record<string, number>, stream: number, i: number) => number>([
-  ['uniform', (rng, p, s, i) => p.low! + (p.high! - p.low!) * rng.uniform(s, i, 0)],
-  ['normal', (rng, p, s, i) => p.mu! + p.sigma! * rng.normal(s, i, 0)],
-  ['exponential', (rng, p, s, i) => -p.beta! * Math.log(rng.uniform(s, i, 0))],
-  [
-    'normal_clipped',
-    (rng, p, s, i) => {
-      // Redraw until inside [low, high] (PyNN's NativeRNG behaviour), lane by lane.
-      for (let lane = 0; lane < 1000; lane++) {
-        const x = p.mu! + p.sigma! * rng.normal(s, i, 0, false, lane);
-        if (x >= p.low! && x <= p.high!) return x;
-      }
-      return Math.min(Math.max(p.mu!, p.low!), p.high!);
-    },
-  ],
-  ['normal_clipped_to_boundary', (rng, p, s, i) => Math.min(Math.max(p.mu! + p.sigma! * rng.normal(s, i, 0), p.low!), p.high!)],
-]);
-
-export function sample(rng: CounterRng, v: IRValue, stream: number, i: number): number {
-  if ('const' in v) return v.const;
-  const f = SAMPLERS.get(v.dist);
-  if (!f) throw new Error(`unsupported distribution ${v.dist}`);
-  return f(rng, v.params, stream, i);
-}

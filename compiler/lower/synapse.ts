@@ -7,13 +7,12 @@
 import type * as A from '../../lang/ast.js';
 import type { ModelInfo } from '../check/types.js';
 import type { IRAssign, IRExpr, IRPlasticityRule, IRSynapseModel } from '../ir/types.js';
-import { internalScale, type Dim } from '../units.js';
-import { conversion, ExprLowerer, LowerError, scaled, type Sym } from './expr.js';
+import type { Dim } from '../units.js';
+import { conversion, ExprLowerer, LowerError, scaled, scaleOf, TIME_SCALE, type Sym } from './expr.js';
 import { WEIGHT } from './model.js';
 
 /** The symbol of what a synapse delivers (`deliver(x)`). */
 export const DELIVER = '$deliver';
-const TIME_SCALE = 1e-3;
 
 const num = (v: number): IRExpr => ({ num: v });
 const isZero = (e: IRExpr): boolean => 'num' in e && e.num === 0;
@@ -67,10 +66,6 @@ export interface LoweredEventModel<T> {
   stateDefaults: Map<string, IRExpr>;
   /** Parameters written without a unit that take the weight's unit (w_min, w_max, eta). */
   weightUnitParams: Set<string>;
-}
-
-function scaleOf(d: Dim | undefined): number {
-  return d === undefined ? 1 : internalScale(d);
 }
 
 /** The name tables and defaults shared by synapse models and plasticity rules. */
