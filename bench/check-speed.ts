@@ -18,33 +18,16 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'nod
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkText } from '../compiler/check/index.js';
+import { benchArgs, median, wholeNumber } from './common.js';
 import { generateLargeModel } from './gen-large-model.js';
 
 const TARGET_S = 2;
 const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
-function option(name: string): string | undefined {
-  const args = process.argv.slice(2);
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
-function intOption(name: string, fallback: number): number {
-  const raw = option(name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1) {
-    console.error(`--${name} must be a positive whole number, got '${raw}'`);
-    process.exit(2);
-  }
-  return n;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+const args = benchArgs(
+  { populations: { type: 'string' }, projections: { type: 'string' }, cli: { type: 'string' } },
+  'npx tsx bench/check-speed.ts [--populations 2000] [--projections 5000] [--cli dist/cli/snn.js]',
+);
 const secs = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
 
 /** The newest modification time of the .ts sources the CLI is built from. */
@@ -62,7 +45,7 @@ function newestSource(): number {
   return newest;
 }
 
-const model = generateLargeModel({ populations: intOption('populations', 2000), projections: intOption('projections', 5000) });
+const model = generateLargeModel({ populations: wholeNumber(args.populations, 'populations', 2000), projections: wholeNumber(args.projections, 'projections', 5000) });
 const outDir = path.join(REPO, 'bench', 'out');
 mkdirSync(outDir, { recursive: true });
 writeFileSync(path.join(outDir, '.gitignore'), '*\n'); // generated files only
@@ -95,12 +78,12 @@ console.log(`(a) checkText in-process: warm-up ${secs(warmup)} (includes loading
   `(min ${secs(Math.min(...runs))}, max ${secs(Math.max(...runs))}), ${Math.round(model.lines / (inProcess / 1000)).toLocaleString('en-US')} lines/s`);
 
 // (b) end to end
-const cli = path.resolve(REPO, option('cli') ?? path.join('dist', 'cli', 'snn.js'));
+const cli = path.resolve(REPO, args.cli ?? path.join('dist', 'cli', 'snn.js'));
 let endToEnd: number | undefined;
 if (!existsSync(cli)) {
   console.log(`(b) end-to-end: skipped: ${path.relative(REPO, cli)} is missing; run \`npm run build\` first`);
 } else {
-  if (!option('cli') && statSync(cli).mtimeMs < newestSource()) {
+  if (!args.cli && statSync(cli).mtimeMs < newestSource()) {
     console.log(`    warning: ${path.relative(REPO, cli)} is older than the sources in lang/, compiler/ or cli/: run \`npm run build\` for current figures`);
   }
   const walls: number[] = [];

@@ -18,24 +18,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs, median, wholeNumber } from './common.js';
 
 const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const OUT = path.join(REPO, 'bench', 'out');
 const PYTHON = '/usr/bin/python3';
-const args = process.argv.slice(2);
-const flag = (name: string): boolean => args.includes(`--${name}`);
-const runsArg = args.indexOf('--runs');
-const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : 3;
-if (!Number.isInteger(RUNS) || RUNS < 1) {
-  console.error('--runs must be a whole number >= 1');
-  process.exit(2);
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+const args = benchArgs(
+  { runs: { type: 'string' }, 'no-cython': { type: 'boolean' }, scale: { type: 'boolean' } },
+  'npm run build && npx tsx bench/cuba-speed.ts [--runs 3] [--no-cython] [--scale]',
+);
+const RUNS = wholeNumber(args.runs, 'runs', 3);
 const fmt = (s: number): string => `${s.toFixed(3)} s`;
 
 function run(cmd: string, argv: string[]): { wall: number; json: Record<string, unknown> } {
@@ -83,7 +75,7 @@ const cpp = { sim: median(cppRuns.map((r) => r.sim_s as number)), total: median(
 const pairRatios = snnRuns.map((r, k) => (r.json.run_s as number) / (cppRuns[k]!.sim_s as number));
 console.log(`brian2 cpp      simulation ${fmt(cpp.sim)}   generate + compile + run ${fmt(cpp.total)}   rate ${cpp.rate.toFixed(2)} Hz`);
 let cython: { sim: number; total: number; rate: number } | undefined;
-if (!flag('no-cython')) {
+if (!args['no-cython']) {
   run(PYTHON, ['backends/cpu/peers/cuba_brian2.py', '--target', 'cython']); // fills the extension cache
   cython = brian('cython');
   console.log(`brian2 cython   simulation ${fmt(cython.sim)}   total ${fmt(cython.total)} (compiled extensions cached)`);
@@ -97,7 +89,7 @@ console.log(`  .snn to results, snn / brian2 standalone total  ${(snn.endToEnd /
 if (cython) console.log(`  simulation, snn / brian2 cython                 ${(snn.sim / cython.sim).toFixed(2)}`);
 console.log(`  simulation, snn / brian2 numpy                  ${(snn.sim / numpy.sim).toFixed(2)}`);
 
-if (flag('scale')) {
+if (args.scale) {
   // CUBA scaled to 100,000 neurons with 10 million synapses: p = 0.001 (80 excitatory and 20
   // inhibitory inputs per neuron instead of 64 and 16), weights at 0.2 of CUBA's to keep rates low.
   // examples/cuba.snn's cell type, with a scaled network.

@@ -13,26 +13,16 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as fc from 'fast-check';
 import { checkText } from '../compiler/check/index.js';
+import { benchArgs, wholeNumber } from './common.js';
 import { FAILURE_KINDS, loadCorpus, planArb, REPO_DIR, runCase, SLOW_MS, SMALL_INPUT_BYTES, type Failure, type FailureKind, type Mutant } from '../spec/mutate.js';
 
 const CHUNK = 10_000;
 const KEEP = 20;
 
-function option(name: string, fallback: number): number {
-  const args = process.argv.slice(2);
-  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return fallback;
-  const raw = args[i]!.includes('=') ? args[i]!.slice(args[i]!.indexOf('=') + 1) : args[i + 1];
-  const n = Number(raw);
-  if (raw === undefined || !Number.isSafeInteger(n) || n < 0) {
-    console.error(`usage: npx tsx bench/fuzz.ts [--cases N] [--seed N]   (bad --${name}: ${raw ?? 'missing'})`);
-    process.exit(2);
-  }
-  return n;
-}
+const args = benchArgs({ cases: { type: 'string' }, seed: { type: 'string' } }, 'npx tsx bench/fuzz.ts [--cases N] [--seed N]');
 
-const cases = option('cases', 100_000);
-const seed = option('seed', 20260611);
+const cases = wholeNumber(args.cases, 'cases', 100_000, 0);
+const seed = wholeNumber(args.seed, 'seed', 20260611, 0);
 const outDir = path.join(REPO_DIR, 'bench', 'out');
 const failDir = path.join(outDir, 'fuzz-failures');
 

@@ -14,6 +14,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { benchArgs, wholeNumber } from './common.js';
 
 export interface LargeModelOptions {
   populations?: number;
@@ -483,25 +484,14 @@ export function generateLargeModel(opts: LargeModelOptions = {}): LargeModel {
   };
 }
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const args = process.argv.slice(2);
-  const num = (name: string): number | undefined => {
-    const v = option(args, name);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 1) {
-      console.error(`--${name} must be a positive whole number, got '${v}'`);
-      process.exit(2);
-    }
-    return n;
-  };
+  const args = benchArgs(
+    { populations: { type: 'string' }, projections: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } },
+    'npx tsx bench/gen-large-model.ts [--populations N] [--projections N] [--seed N] [--out FILE]',
+  );
+  const num = (name: 'populations' | 'projections' | 'seed'): number | undefined => (args[name] === undefined ? undefined : wholeNumber(args[name], name, 0));
   const model = generateLargeModel({ populations: num('populations'), projections: num('projections'), seed: num('seed') });
-  const outFile = option(args, 'out');
+  const outFile = args.out;
   if (outFile) {
     writeFileSync(outFile, model.text);
     console.error(`${outFile}: ${model.lines} lines, ${model.populations} populations, ${model.projections} projections`);
