@@ -35,6 +35,13 @@ describe('snn CLI', function () {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm ci does it) before the tests`);
   });
 
+  it('runs as the package bin, directly (what `npx snn` does)', function () {
+    const r = spawnSync(CLI, ['--version'], { encoding: 'utf8' });
+    expect(r.error?.message).to.equal(undefined);
+    expect(r.status).to.equal(0);
+    expect(r.stdout.trim()).to.match(/^\d+\.\d+\.\d+$/);
+  });
+
   it('exits 0 on every example and reports no errors', function () {
     const files = readdirSync('examples').filter((f) => f.endsWith('.snn')).map((f) => join('examples', f));
     expect(files.length).to.be.greaterThan(0);
