@@ -380,6 +380,65 @@ export const Messages = {
     doc: 'The model is valid, but lowering it to the Network IR needs something the compiler does not support yet (a connector, a distribution, a current source, plasticity), or the file has no single network to compile.',
   },
 
+  // ---- SNN5xxx: backend capability (exporters say what a target cannot carry)
+  CannotExport: {
+    code: 'SNN5001', severity: 'error',
+    message: 'cannot export to {0}: {1}',
+    hint: 'the target has no construct with the same meaning; see spec/interchange.md for what each target carries',
+    doc: 'The model uses something the export target cannot express, and an approximation would change what the model means, so nothing is written.',
+  },
+  PlasticityDropped: {
+    code: 'SNN5101', severity: 'warning',
+    message: "{0} cannot carry the plasticity '{1}' of projection '{2}': the exported weights are the initial ones and stay fixed",
+    doc: 'NIR has no plasticity; the exported graph holds the weights at the start of the run.',
+  },
+  ConductanceLinearised: {
+    code: 'SNN5102', severity: 'warning',
+    message: "{0} has no conductance synapses: population '{1}' ({2}) is linearised at its resting potential, each conductance g acting as the current g * (E - v_rest)",
+    doc: 'NIR neurons are current-based; conductance synapses are exported as currents at the driving force of the resting potential, which is exact only near rest.',
+  },
+  DelaysNotCarried: {
+    code: 'SNN5103', severity: 'warning',
+    message: "{0} cannot carry the delays of projection '{1}' ({2}): {3}",
+    doc: "NIR's Delay node delays each output of a layer by one value; delays that differ from synapse to synapse into one neuron are replaced by one value per neuron.",
+  },
+  RefractoryDropped: {
+    code: 'SNN5104', severity: 'warning',
+    message: "{0} has no refractory period: population '{1}' loses its {2} ms refractory period",
+    doc: "NIR's neuron primitives have no refractory period (NIR issue #138); exported neurons can fire on consecutive steps.",
+  },
+  InputSpikesNotCarried: {
+    code: 'SNN5105', severity: 'warning',
+    message: "{0} carries no spikes: spike source '{1}' ({2}) becomes an Input port, which the user of the file must drive",
+    doc: "A NIR graph declares an Input node of the right shape; the source's rate, spike times or data set are kept only in snn's metadata, which other tools ignore.",
+  },
+  CurrentSourceDropped: {
+    code: 'SNN5106', severity: 'warning',
+    message: "{0} has no current sources: the {1} source injected into '{2}' is left out",
+    doc: 'NIR graphs have no current injection; a constant current that is part of a neuron model (i_offset) is carried in v_leak instead.',
+  },
+  SynapseDynamicsDropped: {
+    code: 'SNN5107', severity: 'warning',
+    message: "{0} has no synapse dynamics: the '{1}' synapses of projection '{2}' become static weights",
+    doc: 'NIR weights are static; short-term plasticity (TsodyksMarkram) and other synapse models with state are dropped.',
+  },
+  InitialStateDropped: {
+    code: 'SNN5108', severity: 'warning',
+    message: "{0} has no initial state: population '{1}' starts at {2} = {3} in snn, but a NIR graph starts at rest",
+    doc: 'NIR does not store initial values; snn import starts the membrane at v_leak, so a different initial state is lost.',
+  },
+  RandomnessRedrawn: {
+    code: 'SNN5109', severity: 'info',
+    message: "{0} draws {1} of '{2}' again with its own random numbers: the same distribution, not the same instance as snn's",
+    doc: "A PyNN script uses PyNN's connectors and RandomDistribution with NumpyRNG, so random connectivity, weights and Poisson spikes match snn's in statistics, not spike for spike.",
+  },
+  InvalidNir: {
+    code: 'SNN5201', severity: 'error',
+    message: 'cannot import {0}: {1}',
+    hint: "snn import reads NIR's HDF5 layout (nir.write): a root 'version' and a 'node' group",
+    doc: 'The file is not a NIR graph that snn can turn into a model: not HDF5, not NIR, or a node type or shape snn import does not support.',
+  },
+
   // ---- SNN6xxx: CLI and configuration
   FileNotReadable: {
     code: 'SNN6001', severity: 'error',

@@ -26,6 +26,21 @@ export const NOT_FROM_A_FILE: Readonly<Record<string, string>> = {
     'it to the Network IR needs a construct the compiler does not support yet (the placeholder says ' +
     'which, e.g. "the distribution \'gamma\' is not supported by the compiler yet"), ' +
     'or the file has no network, or several and none was picked. compiler/compile.test.ts triggers it.',
+  SNN5001:
+    'Reported by `snn export`, never by `snn check`: the target cannot express a construct of the model ' +
+    'and an approximation would change its meaning (e.g. a neuron model with an adaptation variable ' +
+    'exported to NIR, or a user-defined neuron exported to PyNN). backends/nir/export.test.ts and ' +
+    'backends/pynn/export.test.ts trigger it.',
+  SNN5101: 'Reported by `snn export --target nir` for each projection with plasticity; backends/nir/export.test.ts triggers it.',
+  SNN5102: 'Reported by `snn export --target nir` for each population of a conductance-based cell type, e.g. IF_cond_exp; backends/nir/export.test.ts triggers it.',
+  SNN5103: 'Reported by `snn export --target nir` for a projection whose delays differ from synapse to synapse into the same neuron; backends/nir/export.test.ts triggers it.',
+  SNN5104: 'Reported by `snn export --target nir` for each population with a refractory period, e.g. any PyNN cell type; backends/nir/export.test.ts triggers it.',
+  SNN5105: 'Reported by `snn export --target nir` for each spike source (Poisson, spike array or data source); backends/nir/export.test.ts triggers it.',
+  SNN5106: 'Reported by `snn export --target nir` for each `inject` statement; backends/nir/export.test.ts triggers it.',
+  SNN5107: 'Reported by `snn export --target nir` for each projection with a synapse model that has state, e.g. TsodyksMarkram; backends/nir/export.test.ts triggers it.',
+  SNN5108: 'Reported by `snn export --target nir` for a population whose initial membrane potential differs from its resting potential; backends/nir/export.test.ts triggers it.',
+  SNN5109: 'Reported by `snn export --target pynn` for each random connector, random weight or delay, random initial value and Poisson source; backends/pynn/export.test.ts triggers it.',
+  SNN5201: 'Reported by `snn import` for a file that is not a NIR graph it can read; backends/nir/import.test.ts triggers it.',
   SNN9001:
     'Reported when a checker rule throws instead of reporting a diagnostic: a bug in snn, never ' +
     'in the model. The rule\'s name and the exception\'s message fill the placeholders; the node ' +

@@ -64,6 +64,12 @@ export interface IRNeuronModel {
   inputs: { port: string; update: IRAssign[] }[];
   /** The parameter that current sources add to (PyNN's i_offset), when the model has one. */
   currentParam?: string;
+  /**
+   * The continuous right-hand sides dx/dt as written (internal unit of x per ms), reading state,
+   * params and `$I_inj`. Simulation uses `update`; this is for exporters to formats that carry
+   * equations rather than update maps (NIR, PyNN).
+   */
+  odes?: Record<string, IRExpr>;
 }
 
 /** Neurons `start`, `start + step`, … below `stop` of one population. */
@@ -91,6 +97,11 @@ export interface IRPopulation {
   positions?: number[];
   /** Random stream ids (compiler/random/philox.ts) of this population. */
   streams: { poisson: number };
+  /**
+   * Spikes from a data source (`from randman(classes: 2)`), bound to one sample at a time by
+   * training. Present only when lowering with `keepDataSources`; simulation refuses it.
+   */
+  source?: { kind: string; args: Record<string, number> };
 }
 
 export type IRConnector =

@@ -169,6 +169,7 @@ export function lowerModel(info: ModelInfo): LoweredModel {
   if (refractory) ir.refractory = refractory;
   if (refractoryUpdate) ir.refractoryUpdate = refractoryUpdate;
   if (currentParam) ir.currentParam = currentParam;
+  if (rhs.size > 0) ir.odes = Object.fromEntries(rhs);
   return { ir, paramDefaults, stateDefaults, rhs };
 }
 

@@ -48,6 +48,13 @@ export interface LowerOptions {
   duration?: number;
   /** Overrides the network's `seed`. */
   seed?: number;
+  /**
+   * Keep populations whose spikes come from a data source (`from randman(…)`) as IR populations
+   * with a `source`, for exporters; by default they are refused, as simulation cannot run them.
+   */
+  keepDataSources?: boolean;
+  /** The duration (ms) of a network that declares none (exporters, which do not run it); else it is an error. */
+  defaultDuration?: number;
 }
 
 export function lowerNetwork(net: A.NetworkDecl, scope: ReadonlyMap<string, ModelInfo>, opts: LowerOptions = {}): NetworkIR {
@@ -86,7 +93,7 @@ class NetworkLowerer {
     this.seed = this.opts.seed ?? this.setting('seed') ?? 0;
     this.minDelay = this.setting('min_delay') ?? this.dt;
     this.rng = new CounterRng(this.seed);
-    const duration = this.opts.duration ?? this.setting('duration');
+    const duration = this.opts.duration ?? this.setting('duration') ?? this.opts.defaultDuration;
     if (duration === undefined) throw new LowerError(`network '${this.net.name?.name ?? ''}' has no duration: add \`duration = 1000 ms\` or pass --duration`, this.net.range);
     for (const item of this.net.items) {
       if (item.kind === 'Binding') this.value(item.name.name);
@@ -142,10 +149,11 @@ class NetworkLowerer {
     const b = this.bindings.get(name);
     if (!b?.value) return { kind: 'other' };
     if (this.resolving.has(name)) throw new LowerError(`'${name}' is defined in terms of itself`, b.range);
-    if (b.source) throw new LowerError('spikes from a data source (`from …`) are not supported by the compiler yet; they arrive with training (snn train)', b.source.range);
+    if (b.source && !this.opts.keepDataSources) throw new LowerError('spikes from a data source (`from …`) are not supported by the compiler yet; they arrive with training (snn train)', b.source.range);
     this.resolving.add(name);
     const v = this.eval(b.value, name);
     this.resolving.delete(name);
+    if (b.source) this.attachSource(b.source, v);
     this.values.set(name, v);
     return v;
   }
@@ -301,6 +309,22 @@ class NetworkLowerer {
     if (structure) pop.positions = this.positions(structure, size, name);
     this.populations.push(pop);
     return { kind: 'pop', slices: [{ population: name, start: 0, stop: size, step: 1 }], models: [info.name] };
+  }
+
+  /** `from randman(classes: 2, seed: 42)`: the data source of the population just lowered. */
+  private attachSource(e: A.Expr, v: Value): void {
+    const pop = v.kind === 'pop' && v.slices.length === 1 ? this.populations.find((p) => p.name === v.slices[0]!.population) : undefined;
+    if (!pop) throw new LowerError('a data source (`from …`) needs a population on its left', e.range);
+    const call = e.kind === 'Call' ? e : undefined;
+    const callee = call?.callee.kind === 'Name' ? call.callee.name : e.kind === 'Name' ? e.name : undefined;
+    if (!callee) throw new LowerError('expected a data source such as randman(classes: 2)', e.range);
+    const args: Record<string, number> = {};
+    for (const [k, x] of call ? this.named(call) : new Map<string, A.Expr>()) {
+      const val = this.eval(x, undefined);
+      if (val.kind !== 'number') throw new LowerError(`the data source argument '${k}' must be a number`, x.range);
+      args[k] = val.value;
+    }
+    pop.source = { kind: callee, args };
   }
 
   /** Neuron positions (um, x y z per neuron) from a structure, as pyNN.space computes them. */
