@@ -79,6 +79,8 @@ class NirExporter {
       input_convention: 'a spike of weight w adds w_in*w to I (CubaLIF, CubaLI) or r*w to v (LIF, LI, IF, I) at the spike; an edge without a Delay node delays by one step (dt)',
     };
     if (snnVersion) metadata.snn_version = snnVersion;
+    if (this.ir.duration > 0) metadata.duration = vector([this.ir.duration]);
+    metadata.seed = vector([this.ir.seed]);
     return { nodes: this.nodes, edges: this.edges, metadata };
   }
 
@@ -142,13 +144,13 @@ class NirExporter {
       // Inputs jump v directly: r is the jump per unit weight of the first port.
       const ref = f.ports[0];
       if (f.ports.some((q) => q.target !== f.v)) throw new ExportError(`population '${p.name}': an input port targets a variable that is not the membrane`, at);
-      const r = ref ? ref.c : 1;
-      if (r === 0) throw new ExportError(`population '${p.name}': its input handler adds nothing`, at);
-      for (const q of f.ports) factor.set(q.port, new Array<number>(n).fill(q.c / r));
+      const r = ref ? ref.c : new Array<number>(n).fill(1);
+      if (r.some((x) => x === 0)) throw new ExportError(`population '${p.name}': its input handler adds nothing`, at);
+      for (const q of f.ports) factor.set(q.port, q.c.map((c, i) => c / r[i]!));
       if (!isLeaky && f.drift.some((d) => d !== 0)) throw new ExportError(`population '${p.name}': a non-leaky membrane with a constant drive (NIR's IF and I have no bias)`, at);
       type = f.spike ? (isLeaky ? 'LIF' : 'IF') : isLeaky ? 'LI' : 'I';
       if (isLeaky) fields.tau = vector(f.tauMem);
-      fields.r = vector(new Array<number>(n).fill(r));
+      fields.r = vector(r);
       if (isLeaky) fields.v_leak = vector(f.vLeak);
     } else {
       if (!isLeaky) throw new ExportError(`population '${p.name}': a non-leaky membrane with synaptic currents has no NIR primitive`, at);
@@ -169,7 +171,7 @@ class NirExporter {
       if (r.some((x) => x === 0)) throw new ExportError(`population '${p.name}': the synaptic variable '${refSyn.name}' does not reach the membrane`, at);
       for (const q of f.ports) {
         const s = f.synapses.find((x) => x.name === q.target)!;
-        factor.set(q.port, s.gain.map((g, i) => (g * q.c) / (refSyn.gain[i]! * refPort.c)));
+        factor.set(q.port, s.gain.map((g, i) => (g * q.c[i]!) / (refSyn.gain[i]! * refPort.c[i]!)));
       }
       type = f.spike ? 'CubaLIF' : 'CubaLI';
       fields.tau_syn = vector(refSyn.tau);
@@ -183,7 +185,7 @@ class NirExporter {
     }
     if (type === 'CubaLIF' || type === 'CubaLI') {
       const refPort = f.ports.find((q) => q.target !== f.v) ?? f.ports[0]!;
-      fields.w_in = vector(new Array<number>(n).fill(refPort.c));
+      fields.w_in = vector(refPort.c);
     }
     return { node: { type, fields, metadata: {} }, factor };
   }

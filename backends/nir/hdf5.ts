@@ -12,6 +12,7 @@
  * Strings are variable-length UTF-8, as h5py's string_dtype() writes them. The file is written
  * under a temporary name and renamed into place.
  */
+import { NirImportError as NirReadError } from './errors.js';
 import { renameSync, rmSync } from 'node:fs';
 import type { Dataset as H5Dataset, Group as H5Group } from 'h5wasm';
 import { NIR_VERSION, type NirGraph, type NirMeta, type NirNode, type NirTensor } from './graph.js';
@@ -71,8 +72,6 @@ export async function writeNir(path: string, graph: NirGraph): Promise<void> {
   }
 }
 
-/** A file that is not a NIR graph snn can read. */
-export class NirReadError extends Error {}
 
 function readTensor(d: H5Dataset): NirTensor | string {
   const v = d.value;

@@ -33,8 +33,8 @@ export interface LifPort {
   port: string;
   /** The variable the input adds to: the membrane or a synaptic variable. */
   target: string;
-  /** The input adds c * w. */
-  c: number;
+  /** The input adds c * w; c per neuron (it may read parameters). */
+  c: number[];
 }
 
 export interface LifForm {
@@ -140,9 +140,17 @@ export function recogniseLif(model: IRNeuronModel, pop: IRPopulation): LifResult
   // Input handlers: one assignment x = x + c w each.
   const ports: LifPort[] = [];
   for (const h of model.inputs) {
-    const target = inputTarget(h.update, state);
-    if (!target) return { ok: false, reason: `its input handler${h.port ? ` '${h.port}'` : ''} is not a single 'x += c * w'` };
-    ports.push({ port: h.port, ...target });
+    let target: string | undefined;
+    const c: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = inputTarget(h.update, state, env(i, new Map()));
+      if (!r || (target !== undefined && r.target !== target)) {
+        return { ok: false, reason: `its input handler${h.port ? ` '${h.port}'` : ''} is not a single 'x += c * w'` };
+      }
+      target = r.target;
+      c.push(r.c);
+    }
+    ports.push({ port: h.port, target: target ?? v, c });
   }
 
   let spike: LifForm['spike'];
@@ -173,13 +181,13 @@ export function recogniseLif(model: IRNeuronModel, pop: IRPopulation): LifResult
 }
 
 /** `x = x + c * $w` (in any arrangement that evaluates so), as { target: x, c }. */
-function inputTarget(update: readonly IRAssign[], state: ReadonlySet<string>): { target: string; c: number } | undefined {
+function inputTarget(update: readonly IRAssign[], state: ReadonlySet<string>, params: (name: string) => number): { target: string; c: number } | undefined {
   if (update.length !== 1) return undefined;
   const { target, expr } = update[0]!;
   if (!state.has(target)) return undefined;
   const refs = [...refsOf(expr)];
-  if (refs.some((r) => r !== target && r !== '$w')) return undefined;
-  const at = (x: number, w: number): number => evaluate(expr, (r) => (r === '$w' ? w : x));
+  if (refs.some((r) => r !== target && r !== '$w' && (state.has(r) || r.startsWith('$')))) return undefined;
+  const at = (x: number, w: number): number => evaluate(expr, (r) => (r === '$w' ? w : r === target ? x : params(r)));
   const c = at(0, 1) - at(0, 0);
   // Affine with slope 1 in x and c in w, no constant: check at a few points.
   for (const [x, w] of [[0, 0], [2, 0], [0, 3], [-1.5, 2.5]] as const) {
