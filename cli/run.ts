@@ -27,7 +27,7 @@ function exitFor(r: CompileResult): number {
 }
 
 /** Writes `text` to `path` through a temporary file, so readers never see half a file. */
-function writeAtomically(path: string, text: string): void {
+export function writeAtomically(path: string, text: string): void {
   mkdirSync(dirname(path) || '.', { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
   try {

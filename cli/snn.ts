@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { OUTPUT_FORMATS, renderDiagnostics, type OutputFormat } from './render-diagnostics.js';
 import { runFmt } from './fmt.js';
 import { compileCommand, runCommand } from './run.js';
+import { EXPORT_TARGETS, exportCommand, importCommand, type ExportTarget } from './interchange.js';
 
 const EXIT_OK = 0;
 const EXIT_ERRORS = 1;
@@ -39,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command();
   program
     .name('snn')
-    .description('A toolchain for spiking neural networks: check, format, compile and run .snn models.')
+    .description('A toolchain for spiking neural networks: check, format, compile, run, export and import .snn models.')
     .version(version(), '-V, --version')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -91,6 +92,25 @@ export async function main(argv: string[]): Promise<number> {
     .option('--quiet', 'no progress and no summary')
     .action(async (file: string, opts: { backend: string; duration?: string; seed?: string; output?: string; json?: boolean; quiet?: boolean }) => {
       exitCode = await runCommand(file, { ...opts, color: useColor('text') });
+    });
+
+  program
+    .command('export')
+    .description('export a .snn model to another tool: a NIR graph (HDF5) or a runnable PyNN script')
+    .argument('<file>', 'the .snn file')
+    .addOption(new Option('--target <target>', 'what to write').choices([...EXPORT_TARGETS]).makeOptionMandatory())
+    .requiredOption('-o, --output <path>', 'the file to write (OUT.nir or OUT.py)')
+    .action(async (file: string, opts: { target: ExportTarget; output: string }) => {
+      exitCode = await exportCommand(file, { ...opts, color: useColor('text'), version: version() });
+    });
+
+  program
+    .command('import')
+    .description('turn a NIR graph (HDF5) into a .snn model, with its connections in OUT.data/')
+    .argument('<file>', 'the .nir file')
+    .requiredOption('-o, --output <path>', 'the .snn file to write')
+    .action(async (file: string, opts: { output: string }) => {
+      exitCode = await importCommand(file, { ...opts, color: useColor('text') });
     });
 
   try {

@@ -64,6 +64,14 @@ export type LifResult = { ok: true; form: LifForm } | { ok: false; reason: strin
 
 const TOL = 1e-9;
 
+/**
+ * Values read off numerically carry rounding noise (1/(1/20) = 20.00000000000007); 12 significant
+ * digits keep every value a model writes and drop the noise.
+ */
+function clean(x: number): number {
+  return Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(12)) : x;
+}
+
 function valueAt(x: number | number[] | undefined, i: number): number {
   if (x === undefined) return NaN;
   return typeof x === 'number' ? x : x[i]!;
@@ -121,18 +129,18 @@ export function recogniseLif(model: IRNeuronModel, pop: IRPopulation): LifResult
     // The point of linearisation: the resting potential (or 0 without leak).
     const rest = a !== 0 ? -b / a : 0;
     leak.push(a);
-    tauMem.push(a < 0 ? -1 / a : Infinity);
+    tauMem.push(a < 0 ? clean(-1 / a) : Infinity);
     if (a > 0) return { ok: false, reason: `the membrane is unstable (dv/dt grows with v) in neuron ${i}` };
-    vLeak.push(rest);
-    drift.push(a === 0 ? b : 0);
+    vLeak.push(clean(rest));
+    drift.push(a === 0 ? clean(b) : 0);
     for (const s of synapses) {
       const base = f(rhsV, new Map([[v, rest]]));
-      s.gain.push(f(rhsV, new Map([[v, rest], [s.name, 1]])) - base);
+      s.gain.push(clean(f(rhsV, new Map([[v, rest], [s.name, 1]])) - base));
       const ds0 = f(odes[s.name]!, new Map());
       const ds1 = f(odes[s.name]!, new Map([[s.name, 1]])) - ds0;
       if (Math.abs(ds0) > TOL) return { ok: false, reason: `'${s.name}' does not decay to 0 (ds/dt has a constant term)` };
       if (!(ds1 < 0)) return { ok: false, reason: `'${s.name}' does not decay (ds/dt = ${ds1} * s)` };
-      s.tau.push(-1 / ds1);
+      s.tau.push(clean(-1 / ds1));
     }
     v0.push(valueAt(pop.initial[v], i));
   }
@@ -148,7 +156,7 @@ export function recogniseLif(model: IRNeuronModel, pop: IRPopulation): LifResult
         return { ok: false, reason: `its input handler${h.port ? ` '${h.port}'` : ''} is not a single 'x += c * w'` };
       }
       target = r.target;
-      c.push(r.c);
+      c.push(clean(r.c));
     }
     ports.push({ port: h.port, target: target ?? v, c });
   }

@@ -5,6 +5,7 @@
  * coefficients of linear models, computed per population (per neuron where parameters differ).
  */
 import type * as A from '../../lang/ast.js';
+import type { Range } from '../../lang/source.js';
 import { formatExpr } from '../../lang/format.js';
 import type { ModelInfo } from '../check/types.js';
 import { BUILTINS } from '../builtins.js';
@@ -53,6 +54,11 @@ export interface LowerOptions {
    * with a `source`, for exporters; by default they are refused, as simulation cannot run them.
    */
   keepDataSources?: boolean;
+  /**
+   * Filled with where each IR element was written: `population:NAME`, `projection:NAME`,
+   * `current:K`, `recording:K` -> source range, so that backends' findings can point at the model.
+   */
+  locations?: Map<string, Range>;
   /** The duration (ms) of a network that declares none (exporters, which do not run it); else it is an error. */
   defaultDuration?: number;
 }
@@ -308,6 +314,7 @@ class NetworkLowerer {
     const structure = named.get('structure');
     if (structure) pop.positions = this.positions(structure, size, name);
     this.populations.push(pop);
+    this.opts.locations?.set(`population:${name}`, call.range);
     return { kind: 'pop', slices: [{ population: name, start: 0, stop: size, step: 1 }], models: [info.name] };
   }
 
@@ -520,6 +527,7 @@ class NetworkLowerer {
     const delay = inSteps(delayExpr ? this.value_(delayExpr, msDim) : { const: this.minDelay }, this.dt);
     const connector = this.connector(pos[1], call, weightDim);
     this.checkConnector(connector, pre.slices, post.slices, pos[1] ?? call);
+    this.opts.locations?.set(`projection:${name}`, call.range);
     this.projections.push({
       name,
       pre: pre.slices,
@@ -749,6 +757,7 @@ class NetworkLowerer {
         const lm = this.models.get(m);
         if (variable !== 'spikes' && lm && !lm.ir.state.includes(variable)) throw new LowerError(`recording the alias '${variable}' is not supported yet; record a state variable`, t.range);
       }
+      this.opts.locations?.set(`recording:${this.recordings.length}`, t.range);
       this.recordings.push({ target: p.slices, variable, everySteps: variable === 'spikes' ? 1 : everySteps, label: formatExpr(t) });
     }
   }
@@ -758,6 +767,7 @@ class NetworkLowerer {
     const target = this.popOf(i.target, i).slices;
     const v = this.eval(i.source, undefined);
     if (v.kind !== 'call') throw new LowerError('expected a current source', i.source.range);
+    this.opts.locations?.set(`current:${this.currentSources.length}`, i.range);
     const n = this.named(v.call);
     const nA = lookupUnit('nA')!.dim;
     const ms = lookupUnit('ms')!.dim;
