@@ -102,12 +102,21 @@ class NirExporter {
       this.warn('InitialStateDropped', [p.name, f.v, shown], at);
     }
     this.scales.set(p.name, { factor });
-    node.metadata = { snn_model: p.model };
+    node.metadata = { snn_model: p.model, ...this.recorded(p.name) };
     return node;
   }
 
+  /** What snn records of a population (whole populations only), for snn import to record again. */
+  private recorded(name: string): NirMeta {
+    const pop = this.ir.populations.find((p) => p.name === name)!;
+    const vars = this.ir.recordings
+      .filter((r) => r.target.length === 1 && r.target[0]!.population === name && r.target[0]!.start === 0 && r.target[0]!.stop === pop.size && r.target[0]!.step === 1)
+      .map((r) => r.variable);
+    return vars.length > 0 ? { snn_record: vars.join(',') } : {};
+  }
+
   private input(p: IRPopulation, kind: string): NirNode {
-    const metadata: NirMeta = { snn_model: p.model };
+    const metadata: NirMeta = { snn_model: p.model, ...this.recorded(p.name) };
     let what: string;
     if (p.source) {
       what = `data source ${p.source.kind}`;

@@ -13,7 +13,7 @@
  * under a temporary name and renamed into place.
  */
 import { NirImportError as NirReadError } from './errors.js';
-import { renameSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import type { Dataset as H5Dataset, Group as H5Group } from 'h5wasm';
 import { NIR_VERSION, type NirGraph, type NirMeta, type NirNode, type NirTensor } from './graph.js';
 
@@ -103,7 +103,25 @@ function readString(g: H5Group, name: string, m: H5Module): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** HDF5's signature sits at byte 0, 512, 1024, 2048, … (HDF5 file format spec, superblock). */
+function isHdf5(path: string): boolean {
+  const sig = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const size = statSync(path).size;
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(8);
+    for (let at = 0; at + 8 <= size; at = at === 0 ? 512 : at * 2) {
+      if (readSync(fd, buf, 0, 8, at) === 8 && buf.equals(sig)) return true;
+    }
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export async function readNir(path: string): Promise<NirGraph> {
+  // h5wasm prints HDF5's error stack for files that are not HDF5: check the signature first.
+  if (!isHdf5(path)) throw new NirReadError('not an HDF5 file');
   const m = await h5();
   let f;
   try {

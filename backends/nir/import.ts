@@ -281,12 +281,18 @@ export function importNir(graph: NirGraph, opts: NirImportOptions): NirImport {
     walk(name, { weight: null, rows: n, cols: n, scale: null, delay: new Array<number>(n).fill(0) }, new Set());
   }
 
-  // Recordings: what feeds the Output nodes.
+  // Recordings: what snn recorded (its metadata), and what feeds the Output nodes.
   const records: string[] = [];
+  const recordOnce = (r: string): void => void (records.includes(r) || records.push(r));
+  for (const [name, node] of pops) {
+    const vars = metaString(node.metadata, 'snn_record');
+    const known = new Set(['spikes', 'v', ...(node.type.startsWith('Cuba') ? ['I'] : [])]);
+    for (const v of vars?.split(',') ?? []) if (known.has(v) && (v !== 'spikes' || node.type !== 'LI')) recordOnce(`${popNames.get(name)}.${v}`);
+  }
   for (const [a, b] of graph.edges) {
     if (graph.nodes[b]!.type !== 'Output' || !popNames.has(a)) continue;
     const t = graph.nodes[a]!.type;
-    records.push(`${popNames.get(a)}.${t === 'LI' || t === 'CubaLI' || t === 'I' ? 'v' : 'spikes'}`);
+    recordOnce(`${popNames.get(a)}.${t === 'LI' || t === 'CubaLI' || t === 'I' ? 'v' : 'spikes'}`);
   }
 
   lines.push(`# Imported from the NIR graph ${opts.sourceName ?? ''} by snn import.`.replace('  ', ' '));
