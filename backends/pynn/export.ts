@@ -107,7 +107,7 @@ class PynnWriter {
       '#!/usr/bin/env python3',
       `"""The network '${ir.name}'${this.opts.sourceName ? ` of ${this.opts.sourceName}` : ''}, exported by snn${this.opts.snnVersion ? ` ${this.opts.snnVersion}` : ''} as a PyNN 0.10 script.`,
       '',
-      '    python3 THIS.py --simulator nest                  # or brian2, neuron',
+      '    python3 THIS.py --simulator nest                  # or brian2, neuron, spiNNaker (sPyNNaker)',
       '    mpirun -np 8 python3 THIS.py --simulator nest     # NEST across 8 MPI processes',
       '',
       'Units are PyNN\'s (ms, mV, nA, nF, uS, Hz). Random connectivity, weights and Poisson spikes are',
@@ -130,7 +130,7 @@ class PynnWriter {
       "parser.add_argument('--output', help='folder for the recorded data (neo pickle files, one per recording)')",
       'args = parser.parse_args()',
       '',
-      "sim = importlib.import_module(args.simulator if args.simulator.startswith('pyNN') or args.simulator == 'spynnaker' else 'pyNN.' + args.simulator)",
+      "sim = importlib.import_module(args.simulator if args.simulator.startswith('pyNN.') else 'pyNN.' + args.simulator)",
       `sim.setup(timestep=${py(ir.dt)}, min_delay=${py(ir.dt)})`,
       'rng = NumpyRNG(seed=args.seed)',
       '',
@@ -297,7 +297,7 @@ class PynnWriter {
       if (!rule) throw new ExportError(`projection '${proj.name}': the plasticity rule '${proj.plasticity.rule}' has no PyNN equivalent (PyNN has SpikePairRule and Vogels2011Rule with additive, multiplicative and Gutig weight dependences)`, at);
       if (proj.synapse !== 'static') throw new ExportError(`projection '${proj.name}': PyNN cannot combine the synapse model '${proj.synapse.model}' with STDP`, at);
       if (factor !== 1) throw new ExportError(`projection '${proj.name}': STDP onto a converted model would rescale its weight bounds`, at);
-      synapse = `sim.STDPMechanism(timing_dependence=${rule.timing(proj.plasticity.params)}, weight_dependence=${rule.weight(proj.plasticity.params)}, weight=${weight}, delay=${delay})`;
+      synapse = `sim.STDPMechanism(timing_dependence=${rule.timing(proj.plasticity.params)}, weight_dependence=${rule.weight(proj.plasticity.params)}, weight=${weight}, delay=${delay}, dendritic_delay_fraction=0)`;
     } else if (proj.synapse === 'static') {
       synapse = `sim.StaticSynapse(weight=${weight}, delay=${delay})`;
     } else if (proj.synapse.model === 'TsodyksMarkram') {
