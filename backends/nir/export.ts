@@ -75,6 +75,7 @@ class NirExporter {
       network: this.ir.name,
       dt: vector([this.ir.dt]),
       time_unit: 'ms',
+      unit_system: Object.entries(this.ir.units).map(([q, u]) => `${q}: ${u}`).join(', '),
       reset: 'v is set to v_reset when v > v_threshold',
       input_convention: 'a spike of weight w adds w_in*w to I (CubaLIF, CubaLI) or r*w to v (LIF, LI, IF, I) at the spike; an edge without a Delay node delays by one step (dt)',
     };
