@@ -26,12 +26,6 @@ export interface NirExport {
   findings: Finding[];
 }
 
-/** How an arriving weight scales onto the node's input, per port and post neuron (see the file comment). */
-interface PortScale {
-  /** Multiplier of a weight arriving on this port, per neuron of the population. */
-  factor: Map<string, number[]>;
-}
-
 export function exportNir(ir: NetworkIR, opts: { snnVersion?: string } = {}): NirExport {
   const findings: Finding[] = [];
   try {
@@ -47,7 +41,8 @@ export function exportNir(ir: NetworkIR, opts: { snnVersion?: string } = {}): Ni
 class NirExporter {
   private readonly nodes: Record<string, NirNode> = {};
   private readonly edges: [string, string][] = [];
-  private readonly scales = new Map<string, PortScale>();
+  /** Per population and port: the multiplier of an arriving weight, per neuron (see the file comment). */
+  private readonly scales = new Map<string, Map<string, number[]>>();
   private readonly sizes = new Map<string, number>();
 
   constructor(
@@ -102,7 +97,7 @@ class NirExporter {
       const shown = uniform(f.v0) ? String(f.v0[0]) : 'values that differ from neuron to neuron';
       this.warn('InitialStateDropped', [p.name, f.v, shown], at);
     }
-    this.scales.set(p.name, { factor });
+    this.scales.set(p.name, factor);
     node.metadata = { snn_model: p.model, ...this.recorded(p.name) };
     return node;
   }
@@ -188,14 +183,11 @@ class NirExporter {
       fields.tau_mem = vector(f.tauMem);
       fields.r = vector(r);
       fields.v_leak = vector(f.vLeak);
+      fields.w_in = vector(refPort.c);
     }
     if (f.spike) {
       fields.v_threshold = vector(f.spike.threshold);
       fields.v_reset = vector(f.spike.reset);
-    }
-    if (type === 'CubaLIF' || type === 'CubaLI') {
-      const refPort = f.ports.find((q) => q.target !== f.v) ?? f.ports[0]!;
-      fields.w_in = vector(refPort.c);
     }
     return { node: { type, fields, metadata: {} }, factor };
   }
@@ -229,7 +221,7 @@ class NirExporter {
       }
       const scale = this.scales.get(b.population);
       if (!scale) throw new ExportError(`projection '${proj.name}' targets the spike source '${b.population}'`, at);
-      const fac = scale.factor.get(proj.receptor);
+      const fac = scale.get(proj.receptor);
       if (!fac) throw new ExportError(`projection '${proj.name}': '${b.population}' has no receptor '${proj.receptor}'`, at);
       const np = this.sizes.get(a.population)!;
       g.weight[b.index * np + a.index]! += syn.weight[k]! * fac[b.index]!;

@@ -167,9 +167,8 @@ const TIME_FIELDS = new Set(['tau', 'tau_syn', 'tau_mem']);
 /** Node types that sit on an edge between two populations. */
 const EDGE_TYPES = new Set(['Linear', 'Affine', 'Scale', 'Delay']);
 
-function num(x: number): string {
-  return Number.isInteger(x) && Math.abs(x) < 1e15 ? String(x) : String(x);
-}
+/** The shortest text that reads back as the same float64. */
+const num = (x: number): string => String(x);
 
 function metaNumber(meta: NirMeta, key: string): number | undefined {
   const v = meta[key];

@@ -133,8 +133,8 @@ export function recogniseLif(model: IRNeuronModel, pop: IRPopulation): LifResult
     if (a > 0) return { ok: false, reason: `the membrane is unstable (dv/dt grows with v) in neuron ${i}` };
     vLeak.push(clean(rest));
     drift.push(a === 0 ? clean(b) : 0);
+    const base = f(rhsV, new Map([[v, rest]]));
     for (const s of synapses) {
-      const base = f(rhsV, new Map([[v, rest]]));
       s.gain.push(clean(f(rhsV, new Map([[v, rest], [s.name, 1]])) - base));
       const ds0 = f(odes[s.name]!, new Map());
       const ds1 = f(odes[s.name]!, new Map([[s.name, 1]])) - ds0;
