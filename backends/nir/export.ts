@@ -117,7 +117,7 @@ class NirExporter {
     if (p.source) {
       what = `data source ${p.source.kind}`;
       metadata.snn_source = p.source.kind;
-      for (const [k, v] of Object.entries(p.source.args)) metadata[`snn_source_${k}`] = vector([v]);
+      for (const [k, v] of Object.entries(p.source.args)) metadata[`snn_source_${k}`] = typeof v === 'string' ? v : vector([v]);
     } else if (kind === 'poisson') {
       what = 'Poisson';
       for (const k of ['rate', 'start', 'duration']) {

@@ -319,7 +319,7 @@ function inputPopulation(id: string, n: number, node: NirNode): string[] {
   if (source) {
     const args = Object.keys(m)
       .filter((k) => k.startsWith('snn_source_'))
-      .map((k) => `${k.slice('snn_source_'.length)}: ${num(metaNumber(m, k)!)}`);
+      .map((k) => `${k.slice('snn_source_'.length)}: ${typeof m[k] === 'string' ? JSON.stringify(m[k]) : num(metaNumber(m, k)!)}`);
     return [`${id} = Population(${n}, SpikeSourceArray) from ${source}(${args.join(', ')})`];
   }
   const rate = m.rate;

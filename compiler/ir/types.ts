@@ -101,7 +101,7 @@ export interface IRPopulation {
    * Spikes from a data source (`from randman(classes: 2)`), bound to one sample at a time by
    * training. Present only when lowering with `keepDataSources`; simulation refuses it.
    */
-  source?: { kind: string; args: Record<string, number> };
+  source?: { kind: string; args: Record<string, number | string> };
 }
 
 export type IRConnector =
@@ -131,6 +131,8 @@ export interface IRProjection {
   synapse: 'static' | { model: string; params: Record<string, number>; initial: Record<string, number> };
   /** A plasticity rule with its parameters (in the weight's unit where the rule's are). */
   plasticity?: { rule: string; params: Record<string, number> };
+  /** The weights are trained by the network's `train` block. */
+  trainable?: true;
   streams: { connectivity: number; weight: number; delay: number };
 }
 
@@ -172,6 +174,35 @@ export interface NetworkIR {
   recordings: IRRecording[];
   /** The order of the phases of one step, which every backend follows (spec/language.md). */
   stepOrder: string[];
+  /** The `train { … }` block, when the network has one. */
+  train?: IRTrain;
+}
+
+/** The surrogate derivative of the spike used by the backward pass (compiler/builtins.ts). */
+export interface IRTrainSurrogate {
+  kind: 'fast_sigmoid' | 'sigmoid' | 'triangle' | 'slayer' | 'arctan';
+  params: Record<string, number>;
+}
+
+/**
+ * How a network is trained (`train { … }`), with every default filled in. Times are in ms,
+ * spike counts per sample.
+ */
+export interface IRTrain {
+  /** What the loss sees, per sample and output neuron: a variable over time, or spike counts. */
+  readout: { kind: 'max_over_time' | 'mean_over_time' | 'last' | 'spike_count'; population: string; variable: string };
+  loss: { kind: 'cross_entropy' } | { kind: 'mse'; targets?: string } | { kind: 'van_rossum'; tau: number; targets: string };
+  surrogate: IRTrainSurrogate;
+  optimizer: { kind: 'adam' | 'adamax' | 'sgd'; params: Record<string, number> };
+  epochs: number;
+  batch: number;
+  regularizers: { population: string; weight: number; per: 'neuron' | 'population'; lower?: number; upper?: number; power: number }[];
+  schedule?: { kind: 'step_lr'; stepSize: number; gamma: number } | { kind: 'cosine'; tMax?: number; lrMin: number };
+  /** Fractions of the samples for training, validation and test. */
+  split: [number, number, number];
+  /** The population whose spikes come from the data, and the source. */
+  input: { population: string; source: { kind: string; args: Record<string, number | string> } };
+  resetGradient: boolean;
 }
 
 /**

@@ -22,6 +22,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { INTERNAL_UNIT_SYSTEM, internalScale, lookupUnit, type Dim } from '../units.js';
 import { conversion, ExprLowerer, LowerError, type Sym } from './expr.js';
 import { constantName, I_INJ, lowerModel, propagatorName, type LoweredModel } from './model.js';
+import { lowerTrain } from './train.js';
 import { lowerPlasticityRule, lowerSynapseModel, type LoweredEventModel } from './synapse.js';
 
 /** The phases of one step, in order; spec/language.md §Semantics explains each. */
@@ -63,6 +64,11 @@ export interface LowerOptions {
   defaultDuration?: number;
 }
 
+/** `Projection(…, trainable)` or `trainable: true`. */
+function isTrainable(call: A.Call): boolean {
+  return call.args.some((a) => (!a.name && a.value?.kind === 'Name' && a.value.name === 'trainable') || (a.name?.name === 'trainable' && a.value?.kind === 'Bool' && a.value.value));
+}
+
 export function lowerNetwork(net: A.NetworkDecl, scope: ReadonlyMap<string, ModelInfo>, opts: LowerOptions = {}): NetworkIR {
   return new NetworkLowerer(net, scope, opts).run();
 }
@@ -74,7 +80,7 @@ class NetworkLowerer {
   private readonly models = new Map<string, LoweredModel>();
   private readonly synapseModels = new Map<string, LoweredEventModel<IRSynapseModel>>();
   private readonly rules = new Map<string, LoweredEventModel<IRPlasticityRule>>();
-  private readonly populations: IRPopulation[] = [];
+  readonly populations: IRPopulation[] = [];
   private readonly projections: IRProjection[] = [];
   private readonly currentSources: IRCurrentSource[] = [];
   private readonly recordings: IRRecording[] = [];
@@ -107,6 +113,8 @@ class NetworkLowerer {
       else if (item.kind === 'Record') this.record(item);
       else if (item.kind === 'Inject') this.inject(item);
     }
+    const trainBlock = this.net.items.find((i): i is A.TrainBlock => i.kind === 'Train');
+    const train = trainBlock && this.opts.keepDataSources ? lowerTrain(trainBlock, this) : undefined;
     const models: NetworkIR['models'] = {};
     for (const [name, m] of this.models) models[name] = m.ir;
     const synapseModels: NetworkIR['synapseModels'] = {};
@@ -129,6 +137,7 @@ class NetworkLowerer {
       currentSources: this.currentSources,
       recordings: this.recordings,
       stepOrder: STEP_ORDER,
+      ...(train ? { train } : {}),
     };
   }
 
@@ -194,7 +203,7 @@ class NetworkLowerer {
     return { kind: 'other' };
   }
 
-  private popOf(e: A.Expr | undefined, at: { range: A.Expr["range"] }): { slices: IRSlice[]; models: string[] } {
+  popOf(e: A.Expr | undefined, at: { range: A.Expr["range"] }): { slices: IRSlice[]; models: string[] } {
     const v = e ? this.eval(e, undefined) : { kind: 'other' as const };
     if (v.kind !== 'pop') throw new LowerError('expected a population, view or assembly', (e ?? at).range);
     return v;
@@ -237,7 +246,7 @@ class NetworkLowerer {
   }
 
   /** A quantity in the internal unit of `dim`. */
-  private quantity(e: A.Expr, dim: Dim | undefined): number {
+  quantity(e: A.Expr, dim: Dim | undefined): number {
     const l = this.lowerer.lower(e);
     return evaluate(l.expr, () => NaN) * conversion(l.dim, dim === undefined ? 1 : internalScale(dim));
   }
@@ -325,8 +334,12 @@ class NetworkLowerer {
     const call = e.kind === 'Call' ? e : undefined;
     const callee = call?.callee.kind === 'Name' ? call.callee.name : e.kind === 'Name' ? e.name : undefined;
     if (!callee) throw new LowerError('expected a data source such as randman(classes: 2)', e.range);
-    const args: Record<string, number> = {};
+    const args: Record<string, number | string> = {};
     for (const [k, x] of call ? this.named(call) : new Map<string, A.Expr>()) {
+      if (x.kind === 'String') {
+        args[k] = x.value;
+        continue;
+      }
       const val = this.eval(x, undefined);
       if (val.kind !== 'number') throw new LowerError(`the data source argument '${k}' must be a number`, x.range);
       args[k] = val.value;
@@ -538,6 +551,7 @@ class NetworkLowerer {
       delay,
       synapse,
       ...(plasticity ? { plasticity } : {}),
+      ...(isTrainable(call) ? { trainable: true as const } : {}),
       streams: {
         connectivity: streamId(`projection:${name}:connectivity`),
         weight: streamId(`projection:${name}:weight`),
