@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { OUTPUT_FORMATS, renderDiagnostics, type OutputFormat } from './render-diagnostics.js';
 import { runFmt } from './fmt.js';
 import { compileCommand, runCommand } from './run.js';
+import { trainCommand } from './train.js';
+import type { BackendChoice } from '../backends/training/select.js';
 import { EXPORT_TARGETS, exportCommand, importCommand, type ExportTarget } from './interchange.js';
 
 const EXIT_OK = 0;
@@ -92,6 +94,23 @@ export async function main(argv: string[]): Promise<number> {
     .option('--quiet', 'no progress and no summary')
     .action(async (file: string, opts: { backend: string; duration?: string; seed?: string; output?: string; json?: boolean; quiet?: boolean }) => {
       exitCode = await runCommand(file, { ...opts, color: useColor('text') });
+    });
+
+  program
+    .command('train')
+    .description("train a .snn model's trainable projections with its train block (backprop through time, surrogate gradients)")
+    .argument('<file>', 'the .snn file')
+    .addOption(new Option('--backend <backend>', 'where to train: webgpu (an adapter is required), cpu (float64 reference), auto (WebGPU when an adapter exists)').choices(['webgpu', 'cpu', 'auto']).default('auto'))
+    .option('--epochs <n>', "override the train block's epochs")
+    .option('--batch <n>', "override the train block's batch size")
+    .option('--lr <x>', "override the optimizer's learning rate")
+    .option('--seed <n>', "override the network's seed (weights, data split, shuffling)")
+    .option('-o, --output <dir>', 'output folder: metrics.jsonl, checkpoint.json, weights.h5, summary.json (default: out/<file name>-train)')
+    .option('--resume', 'continue from the checkpoint in the output folder')
+    .option('--json', 'print one JSON object at the end: test_accuracy, train_loss, epochs, backend, samples_per_s, …')
+    .option('--quiet', 'no progress')
+    .action(async (file: string, opts: { backend: BackendChoice; epochs?: string; batch?: string; lr?: string; seed?: string; output?: string; resume?: boolean; json?: boolean; quiet?: boolean }) => {
+      exitCode = await trainCommand(file, { ...opts, color: useColor('text') });
     });
 
   program

@@ -439,6 +439,24 @@ export const Messages = {
     doc: 'The file is not a NIR graph that snn can turn into a model: not HDF5, not NIR, or a node type or shape snn import does not support.',
   },
 
+  CannotTrain: {
+    code: 'SNN5301', severity: 'error',
+    message: 'cannot train: {0}',
+    hint: 'training supports neuron populations with equations, static projections with one delay each, and one input population fed from data; see spec/training.md',
+    doc: 'The network checks and compiles, but training needs something it does not support yet (a synapse model, plasticity on a trained projection, a refractory period of a whole step or more, current sources), or the network has no train block.',
+  },
+  DataNotReadable: {
+    code: 'SNN5302', severity: 'error',
+    message: 'cannot read the training data: {0}',
+    doc: 'The data source of the input population (an SHD file, a spike file) is missing or not in the expected layout, or its channels do not fit the input population.',
+  },
+  NoWebGpuAdapter: {
+    code: 'SNN5303', severity: 'error',
+    message: 'no WebGPU adapter: {0}',
+    hint: 'use --backend cpu, or --backend auto to fall back to the CPU; on Linux without a GPU, install the Vulkan loader and Mesa lavapipe (spec/training.md)',
+    doc: '`--backend webgpu` needs a WebGPU adapter (a GPU, or a software one such as lavapipe); none could be opened.',
+  },
+
   // ---- SNN6xxx: CLI and configuration
   FileNotReadable: {
     code: 'SNN6001', severity: 'error',

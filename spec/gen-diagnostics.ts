@@ -41,6 +41,9 @@ export const NOT_FROM_A_FILE: Readonly<Record<string, string>> = {
   SNN5108: 'Reported by `snn export --target nir` for a population whose initial membrane potential differs from its resting potential; backends/nir/export.test.ts triggers it.',
   SNN5109: 'Reported by `snn export --target pynn` for each random connector, random weight or delay, random initial value and Poisson source; backends/pynn/export.test.ts triggers it.',
   SNN5201: 'Reported by `snn import` for a file that is not a NIR graph it can read; backends/nir/import.test.ts triggers it.',
+  SNN5301: 'Reported by `snn train` for a network it cannot train (e.g. a projection with a synapse model or plasticity, a refractory period of a whole step, no train block); backends/training/train.test.ts triggers it.',
+  SNN5302: 'Reported by `snn train` when the data source cannot be read (a missing SHD file, a spike file with a bad line); cli/train.test.ts triggers it.',
+  SNN5303: 'Reported by `snn train --backend webgpu` when no WebGPU adapter can be opened; `--backend auto` falls back to the CPU instead.',
   SNN9001:
     'Reported when a checker rule throws instead of reporting a diagnostic: a bug in snn, never ' +
     'in the model. The rule\'s name and the exception\'s message fill the placeholders; the node ' +

@@ -1,0 +1,24 @@
+/**
+ * Which engine trains: `cpu` (float64 reference), `webgpu` (an adapter is required), or `auto`
+ * (WebGPU when an adapter opens, else the CPU, saying which and why).
+ */
+import { CpuTrainEngine } from '../cpu/train.js';
+import type { TrainEngine } from './engine.js';
+import type { TrainPlan } from './plan.js';
+
+export type BackendChoice = 'cpu' | 'webgpu' | 'auto';
+
+export class EngineUnavailable extends Error {}
+
+export async function createEngine(plan: TrainPlan, choice: BackendChoice): Promise<{ engine: TrainEngine; note?: string }> {
+  if (choice === 'cpu') return { engine: new CpuTrainEngine(plan) };
+  const { openWebGpu } = await import('../webgpu/device.js');
+  const opened = await openWebGpu();
+  if (!opened.gpu) {
+    if (choice === 'webgpu') throw new EngineUnavailable(opened.reason);
+    return { engine: new CpuTrainEngine(plan), note: `no WebGPU adapter (${opened.reason}); training on the CPU` };
+  }
+  const { WebGpuTrainEngine } = await import('../webgpu/train.js');
+  const engine = await WebGpuTrainEngine.create(plan, opened.gpu);
+  return { engine, ...(choice === 'auto' ? { note: `WebGPU adapter: ${opened.gpu.adapter.description || opened.gpu.adapter.vendor}` } : {}) };
+}
