@@ -15,7 +15,7 @@ await build({
   allowOverwrite: true,
   // h5wasm (4 MB, with its WebAssembly) is loaded only when `snn run` writes results: left out of
   // the bundle, it costs `snn check` nothing at start-up. It is a dependency, so it is installed.
-  external: ['h5wasm', 'h5wasm/*'],
+  external: ['h5wasm', 'h5wasm/*', 'webgpu'],
   logLevel: 'warning',
   // CommonJS dependencies (commander) call require(); give the ES module bundle one.
   banner: { js: "import { createRequire as snnCreateRequire } from 'node:module'; const require = snnCreateRequire(import.meta.url);" },
