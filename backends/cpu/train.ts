@@ -199,7 +199,7 @@ export class CpuTrainEngine implements TrainEngine {
       for (const p of this.pops) {
         if (!p.kernels) continue;
         const N = p.plan.size;
-        for (const pr of p.incoming) if (k - pr.delay >= 0) this.deliver(pr, p, k, B);
+        for (const pr of p.incoming) if (k - pr.lag >= 0) this.deliver(pr, p, k, B);
         p.kernels.forward(p.X, p.IN, p.S, p.CNT, p.kernels.arrays, k, B * N, N);
       }
     }
@@ -215,7 +215,7 @@ export class CpuTrainEngine implements TrainEngine {
     const Npre = pre.plan.size;
     const Npost = post.plan.size;
     const S = pre.S;
-    const src = (k - pr.delay) * B * Npre;
+    const src = (k - pr.lag) * B * Npre;
     const IN = post.IN[pr.port]!;
     const cols = pr.cols;
     for (let b = 0; b < B; b++) {
@@ -303,7 +303,7 @@ export class CpuTrainEngine implements TrainEngine {
         }
         const gin = GIN.get(p)!;
         p.kernels.backward(p.X, p.IN, p.S, p.AS, DC.get(p)!, lam, gin, p.kernels.arrays, k, BN, N);
-        for (const pr of p.incoming) if (k - pr.delay >= 0) this.scatter(pr, p, k, B, gin[pr.port]!, grads[this.plan.projections.indexOf(pr)]!);
+        for (const pr of p.incoming) if (k - pr.lag >= 0) this.scatter(pr, p, k, B, gin[pr.port]!, grads[this.plan.projections.indexOf(pr)]!);
       }
     }
     this.plan.projections.forEach((pr, i) => {
@@ -320,7 +320,7 @@ export class CpuTrainEngine implements TrainEngine {
     const W = this.W[this.plan.projections.indexOf(pr)]!;
     const Npre = pre.plan.size;
     const Npost = post.plan.size;
-    const src = (k - pr.delay) * B * Npre;
+    const src = (k - pr.lag) * B * Npre;
     const cols = pr.cols;
     const needPre = pre.plan.program !== undefined;
     for (let b = 0; b < B; b++) {

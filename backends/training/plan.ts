@@ -49,7 +49,11 @@ export interface PlanProjection {
   identity: boolean;
   /** Index of the receptor port among the post model's inputs. */
   port: number;
-  delay: number;
+  /**
+   * Steps from the step of a spike to the step whose deliver phase applies it: the delay plus
+   * one, since a spike is stamped at the end of its step (spec/language.md, propagate).
+   */
+  lag: number;
   trainable: boolean;
   /** Initial weights [rows][cols], row-major (0 where not connected), and the connection mask. */
   weight: Float64Array;
@@ -93,7 +97,7 @@ export function planTraining(ir: NetworkIR): TrainPlan {
     projections,
     input,
     readout: { population: rp, variable: train.readout.variable, kind: train.readout.kind },
-    maxDelay: Math.max(1, ...projections.map((p) => p.delay)),
+    maxDelay: Math.max(1, ...projections.map((p) => p.lag - 1)),
   };
 }
 
@@ -166,7 +170,7 @@ function planProjection(ir: NetworkIR, pr: IRProjection, pops: Map<string, PlanP
     postIndex: post.index,
     identity: pre.identity && post.identity,
     port,
-    delay: Math.max(1, Math.round(pr.delay.const)),
+    lag: Math.max(1, Math.round(pr.delay.const)) + 1,
     trainable: pr.trainable === true,
     weight,
     mask,

@@ -342,8 +342,8 @@ class ShaderGen {
         if (pr.post !== p.index) continue;
         const pre = this.plan.populations[pr.pre]!;
         lines.push(
-          `if (k >= ${pr.delay}u) {`,
-          `  let s0 = ${this.L.S[pre.index]}u + ((k - ${pr.delay}u) * ${this.L.B}u + b) * ${pre.size}u;`,
+          `if (k >= ${pr.lag}u) {`,
+          `  let s0 = ${this.L.S[pre.index]}u + ((k - ${pr.lag}u) * ${this.L.B}u + b) * ${pre.size}u;`,
           `  for (var j = 0u; j < ${pr.rows}u; j++) { let c = ev[s0 + j]; if (c != 0.0) { acc${pr.port} += c * wts[${this.wOff[this.plan.projections.indexOf(pr)]}u + j * ${pr.cols}u + n]; } }`,
           '}',
         );
@@ -411,13 +411,13 @@ class ShaderGen {
       const post = this.plan.populations[pr.post]!;
       const gin = this.L.GIN[post.index]![pr.port]!;
       body.push(
-        `if (k >= ${pr.delay}u) {`,
+        `if (k >= ${pr.lag}u) {`,
         `  for (var j = lid.x; j < ${pr.rows}u; j += ${WG}u) {`,
         '    var acc = 0.0;',
         `    let g0 = ${gin}u + (k * ${this.L.B}u + b) * ${post.size}u;`,
         `    let w0 = ${this.wOff[this.plan.projections.indexOf(pr)]}u + j * ${pr.cols}u;`,
         `    for (var i = 0u; i < ${pr.cols}u; i++) { acc += wts[w0 + i] * adj[g0 + i]; }`,
-        `    adj[${this.L.AS[pre.index]}u + ((k - ${pr.delay}u) * ${this.L.B}u + b) * ${pre.size}u + j] += acc;`,
+        `    adj[${this.L.AS[pre.index]}u + ((k - ${pr.lag}u) * ${this.L.B}u + b) * ${pre.size}u + j] += acc;`,
         '  }',
         '}',
         'storageBarrier();',
@@ -451,9 +451,9 @@ class ShaderGen {
       `  let j = q / ${pr.cols}u;`,
       `  let i = q % ${pr.cols}u;`,
       '  var acc = 0.0;',
-      `  for (var k = ${pr.delay}u; k < ${T}u; k++) {`,
+      `  for (var k = ${pr.lag}u; k < ${T}u; k++) {`,
       `    for (var b = 0u; b < ${B}u; b++) {`,
-      `      let s = ev[${this.L.S[pre.index]}u + ((k - ${pr.delay}u) * ${B}u + b) * ${pre.size}u + j];`,
+      `      let s = ev[${this.L.S[pre.index]}u + ((k - ${pr.lag}u) * ${B}u + b) * ${pre.size}u + j];`,
       `      if (s != 0.0) { acc += s * adj[${this.L.GIN[post.index]![pr.port]}u + (k * ${B}u + b) * ${post.size}u + i]; }`,
       '    }',
       '  }',

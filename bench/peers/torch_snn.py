@@ -9,11 +9,12 @@ Written from the semantics alone (no code shared with snn), in the style of SpyT
   * its own check:     python3 bench/peers/torch_snn.py selftest
 
 Network: input spikes (n_in) -> hidden LIF (n_hidden, optionally recurrent) -> output LI
-(n_out, non-spiking). Weights are [pre][post]. Every delay is one step. Neuron state (v, i),
+(n_out, non-spiking). Weights are [pre][post]. Every delay is snn's minimum, one step: a spike of step k
+is delivered at the start of step k + 2 (spec/language.md, propagate). Neuron state (v, i),
 v' = (-v + i) / tau_mem, i' = -i / tau_syn, integrated exactly over dt. Per step k = 0..T-1:
 
-    I_h[k] = s_in[k-1] @ W1 + s_h[k-1] @ V        (zero at k = 0)
-    I_o[k] = s_h[k-1] @ W2
+    I_h[k] = s_in[k-2] @ W1 + s_h[k-2] @ V        (zero at k < 2)
+    I_o[k] = s_h[k-2] @ W2
     i_a = i + I;  v_new = Pvv v + Pvi i_a;  i = Pii i_a
     hidden: s = H(v_new - v_th) (strict >); v = v_new (1 - s) + v_reset s   (s detached unless
             reset_gradient)
@@ -161,7 +162,7 @@ def run_network(x, W1, V, W2, cfg, spike_fn, frozen_reset=None, record_reset=Non
     pvv, pvi, pii = propagator(cfg['dt'], cfg['tau_mem'], cfg['tau_syn'])
     v_th, v_reset = cfg['v_th'], cfg['v_reset']
 
-    # All feed-forward input currents at once; step k receives the input of step k-1.
+    # All feed-forward input currents at once; step k receives the spikes of step k-2.
     # unbind, not h1[:, k]: the backward of each index would build a zero tensor of h1's full
     # size (O(T^2) work in all); unbind's backward is a single stack.
     h1 = torch.einsum('btc,cd->btd', x, W1).unbind(1)
@@ -171,10 +172,10 @@ def run_network(x, W1, V, W2, cfg, spike_fn, frozen_reset=None, record_reset=Non
     out = torch.zeros((B, N), dtype=x.dtype, device=x.device)
     spk_rec = []
     for k in range(T):
-        if k > 0:
-            cur = h1[k - 1]
+        if k > 1:
+            cur = h1[k - 2]
             if V is not None:
-                cur = cur + torch.mm(out, V)
+                cur = cur + torch.mm(spk_rec[k - 2], V)
             syn = syn + cur
         new_mem = pvv * mem + pvi * syn
         syn = pii * syn
@@ -191,15 +192,15 @@ def run_network(x, W1, V, W2, cfg, spike_fn, frozen_reset=None, record_reset=Non
         spk_rec.append(out)
     spk = torch.stack(spk_rec, dim=1)
 
-    # Readout: leaky integrator fed by the hidden spikes of the previous step.
+    # Readout: leaky integrator fed by the hidden spikes of step k-2.
     No = W2.shape[1]
-    h2 = torch.einsum('btd,do->bto', spk[:, :-1], W2).unbind(1)
+    h2 = torch.einsum('btd,do->bto', spk[:, :-2], W2).unbind(1)
     osyn = torch.zeros((B, No), dtype=x.dtype, device=x.device)
     omem = torch.zeros((B, No), dtype=x.dtype, device=x.device)
     out_rec = []
     for k in range(T):
-        if k > 0:
-            osyn = osyn + h2[k - 1]
+        if k > 1:
+            osyn = osyn + h2[k - 2]
         omem = pvv * omem + pvi * osyn
         osyn = pii * osyn
         out_rec.append(omem)

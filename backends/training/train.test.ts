@@ -1,0 +1,174 @@
+/**
+ * Training on the CPU reference, against independent expectations: central finite differences
+ * (with a smooth spike, the backward pass is the exact gradient), the simulation backend (the
+ * training forward pass is the simulation), PyTorch's optimizer formulas written out, and a
+ * small random-manifold task that a working trainer learns.
+ */
+import { expect } from 'chai';
+import { compileText } from '../../compiler/compile.js';
+import type { NetworkIR } from '../../compiler/ir/types.js';
+import { simulate } from '../cpu/simulate.js';
+import { CpuTrainEngine } from '../cpu/train.js';
+import type { SpikeSample } from '../../stdlib/data/dataset.js';
+import { randman } from '../../stdlib/data/randman.js';
+import { crossEntropy, regularize } from './loss.js';
+import { trainNetwork } from './loop.js';
+import { Optimizer } from './optimizer.js';
+import { planTraining, TrainPlanError } from './plan.js';
+
+export function compileTrain(src: string): NetworkIR {
+  const r = compileText(src, 'test.snn', { keepDataSources: true, defaultDuration: 100 });
+  if (!r.ir) throw new Error(r.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n'));
+  return r.ir;
+}
+
+/** A few input spikes per sample, different for each sample. */
+export function spikeSamples(batch: number, units: number, steps: number, seed = 0): SpikeSample[] {
+  return Array.from({ length: batch }, (_, b) => {
+    const ev: [number, number][] = [];
+    for (let u = 0; u < units; u++) for (let k = 0; k < 3; k++) ev.push([(7 * u + 13 * k + 5 * b + seed) % (steps - 2), u]);
+    ev.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+    return { label: b % 2, steps: Int32Array.from(ev.map((e) => e[0])), units: Int32Array.from(ev.map((e) => e[1])) };
+  });
+}
+
+const NET = (hidden: string, extra = '', train = 'readout: max_over_time(output.v)'): string => `
+neuron QIF {
+  # a quadratic integrate-and-fire neuron: a user's nonlinear model, trained as written
+  parameters { tau = 8 ms; tau_s = 4 ms; v_th = 1 }
+  state { v = 0; i = 0 }
+  equations {
+    v' = (v * v / 2 - v + i) / tau
+    i' = -i / tau_s
+  }
+  on input(w) { i += w }
+  spike when v > v_th reset { v = 0 }
+}
+network t {
+  dt = 1 ms
+  input = Population(6, SpikeSourceArray) from randman(classes: 2, samples: 4, seed: 1)
+  hidden = Population(5, ${hidden})
+  output = Population(2, LI)
+  Projection(input -> hidden, AllToAll, weight: normal(0, 2), trainable)
+  Projection(hidden -> output, AllToAll, weight: normal(0, 1), trainable)
+  ${extra}
+  train { ${train} }
+}`;
+
+async function checkFiniteDifferences(ir: NetworkIR, beta: number, regularizer = false): Promise<number> {
+  const plan = planTraining(ir);
+  const engine = new CpuTrainEngine(plan, { smoothSpikes: beta });
+  const samples = spikeSamples(3, 6, 30);
+  const labels = samples.map((s) => s.label);
+  const loss = async (): Promise<{ loss: number; grad: Float64Array; dCounts: Map<string, Float64Array> }> => {
+    const f = await engine.forward(samples, 30);
+    const l = crossEntropy(f.readout, labels, 2);
+    const dCounts = new Map<string, Float64Array>();
+    let total = l.loss;
+    if (regularizer) {
+      const d = new Float64Array(15);
+      total += regularize({ population: 'hidden', weight: 0.01, per: 'neuron', power: 2 }, f.counts.get('hidden')!, 3, 5, d);
+      dCounts.set('hidden', d);
+    }
+    return { loss: total, grad: l.grad, dCounts };
+  };
+  const l0 = await loss();
+  const grads = await engine.backward(l0.grad, l0.dCounts);
+  let worst = 0;
+  for (const [p, W] of engine.weights().entries()) {
+    if (!plan.projections[p]!.trainable) continue;
+    let num = 0;
+    let den = 0;
+    for (let q = 0; q < W.length; q++) {
+      const h = 1e-6;
+      const w0 = W[q]!;
+      W[q] = w0 + h;
+      const lp = (await loss()).loss;
+      W[q] = w0 - h;
+      const lm = (await loss()).loss;
+      W[q] = w0;
+      const fd = (lp - lm) / (2 * h);
+      num = Math.max(num, Math.abs(fd - grads[p]![q]!));
+      den = Math.max(den, Math.abs(fd));
+    }
+    expect(den, `projection ${p} has a gradient`).to.be.greaterThan(1e-6);
+    worst = Math.max(worst, num / den);
+  }
+  return worst;
+}
+
+describe('training on the CPU (float64 BPTT)', () => {
+  it('gives the gradient of central finite differences with a smooth spike: LIF, recurrent, regularised', async () => {
+    const rel = await checkFiniteDifferences(compileTrain(NET('LIF', 'Projection(hidden -> hidden, AllToAll, weight: normal(0, 1), trainable)', 'readout: max_over_time(output.v); surrogate: sigmoid(beta: 5); reset_gradient: true')), 5, true);
+    expect(rel).to.be.below(1e-4);
+  });
+
+  it('gives the gradient of central finite differences for a nonlinear model written in .snn (RK4 update map)', async () => {
+    const ir = compileTrain(NET('QIF', '', 'readout: mean_over_time(output.v); surrogate: sigmoid(beta: 4); reset_gradient: true'));
+    expect(ir.models.QIF!.integrator.method).to.equal('rk4');
+    expect(await checkFiniteDifferences(ir, 4)).to.be.below(1e-4);
+  });
+
+  it('runs the forward pass of the simulation: the same spikes as snn run for the same input', async () => {
+    const src = NET('LIF', 'Projection(hidden -> hidden, AllToAll, weight: normal(0, 1), trainable)');
+    const ir = compileTrain(src);
+    const plan = planTraining(ir);
+    const engine = new CpuTrainEngine(plan);
+    const [sample] = spikeSamples(1, 6, 40);
+    await engine.forward([sample!], 40);
+    // the same network with the sample's spikes as a SpikeSourceArray: spike at step k is time (k + 1) dt
+    const times = Array.from({ length: 6 }, (_, u) => [...sample!.steps].filter((_, e) => sample!.units[e] === u).map((k) => `${k + 1} ms`));
+    const simSrc = src.replace(/Population\(6, SpikeSourceArray\) from randman\([^)]*\)/, `Population(6, SpikeSourceArray(spike_times: [${times.map((t) => `[${t.join(', ')}]`).join(', ')}]))`).replace(/train \{[^}]*\}/, 'record hidden.spikes');
+    const sim = compileText(simSrc, 'sim.snn', { duration: 40 });
+    expect(sim.ir, JSON.stringify(sim.diagnostics)).to.not.equal(undefined);
+    const res = simulate(sim.ir!);
+    const expected = res.spikes.hidden!.times.map((t, i) => `${Math.round(t) - 1}:${res.spikes.hidden!.senders[i]}`).sort();
+    const S = (engine as unknown as { pops: { S: Float64Array }[] }).pops[1]!.S;
+    const got: string[] = [];
+    for (let k = 0; k < 40; k++) for (let n = 0; n < 5; n++) if (S[k * 5 + n]) got.push(`${k}:${n}`);
+    expect(expected.length).to.be.greaterThan(3);
+    expect(got.sort()).to.deep.equal(expected);
+  });
+
+  it('refuses what it cannot train, naming the projection (SNN5301 in the CLI)', () => {
+    const ir = compileTrain(NET('LIF', 'Projection(hidden -> hidden, AllToAll, weight: 0.1, plasticity: STDP, trainable)'));
+    expect(() => planTraining(ir)).to.throw(TrainPlanError, /plasticity rule STDP/).with.property('element', 'projection:projection2');
+    const refr = compileTrain(NET('IF_curr_exp(tau_refrac: 2 ms)').replace('weight: normal(0, 2)', 'weight: normal(0 nA, 2 nA)'));
+    expect(() => planTraining(refr)).to.throw(TrainPlanError, /refractory/);
+  });
+
+  it('steps Adam and Adamax as PyTorch does (the update formulas written out)', () => {
+    const g = [0.3, -0.2, 0.05];
+    const adam = new Optimizer({ kind: 'adam', params: { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0 } }, [3]);
+    const x = [Float64Array.from([1, 2, 3])];
+    adam.step(x, [Float64Array.from(g)], 0.1);
+    adam.step(x, [Float64Array.from(g)], 0.1);
+    // two steps with the same gradient: m̂ = g, v̂ = g², so each step moves lr · g / (|g| + eps)
+    x[0]!.forEach((v, i) => expect(v).to.be.closeTo([1, 2, 3][i]! - 2 * 0.1 * Math.sign(g[i]!) * (Math.abs(g[i]!) / (Math.abs(g[i]!) + 1e-8)), 1e-12));
+    const adamax = new Optimizer({ kind: 'adamax', params: { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8 } }, [3]);
+    const y = [Float64Array.from([0, 0, 0])];
+    adamax.step(y, [Float64Array.from(g)], 0.1);
+    y[0]!.forEach((v, i) => expect(v).to.be.closeTo((-0.1 * (0.1 * g[i]!)) / 0.1 / (Math.abs(g[i]!) + 1e-8), 1e-12));
+  });
+
+  it('learns a small random-manifold task (train and test accuracy well above chance)', async function () {
+    this.timeout(120000);
+    const ir = compileTrain(`
+network small {
+  dt = 1 ms
+  seed = 3
+  input = Population(30, SpikeSourceArray) from randman(classes: 2, samples: 200, seed: 7, time_steps: 50)
+  hidden = Population(60, LIF)
+  output = Population(2, LI)
+  Projection(input -> hidden, AllToAll, weight: normal(0, 3 / sqrt(30)), trainable)
+  Projection(hidden -> hidden, AllToAll, weight: normal(0, 3 / sqrt(60)), trainable)
+  Projection(hidden -> output, AllToAll, weight: normal(0, 3 / sqrt(60)), trainable)
+  train { readout: max_over_time(output.v); optimizer: adam(lr: 5e-3); epochs: 8; batch: 16 }
+}`);
+    const plan = planTraining(ir);
+    const data = randman({ classes: 2, samples: 200, seed: 7, units: 30, timeSteps: 50 });
+    const res = await trainNetwork(new CpuTrainEngine(plan), data, {});
+    expect(res.history[res.history.length - 1]!.train_loss).to.be.below(res.history[0]!.train_loss);
+    expect(res.test_accuracy).to.be.at.least(0.9);
+  });
+});
