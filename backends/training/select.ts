@@ -1,6 +1,6 @@
 /**
  * Which engine trains: `cpu` (float64 reference), `webgpu` (an adapter is required), or `auto`
- * (WebGPU when an adapter opens, else the CPU, saying which and why).
+ * (WebGPU when a hardware adapter opens, else the CPU, saying which and why).
  */
 import { CpuTrainEngine } from '../cpu/train.js';
 import type { TrainEngine } from './engine.js';
@@ -17,6 +17,11 @@ export async function createEngine(plan: TrainPlan, choice: BackendChoice): Prom
   if (!opened.gpu) {
     if (choice === 'webgpu') throw new EngineUnavailable(opened.reason);
     return { engine: new CpuTrainEngine(plan), note: `no WebGPU adapter (${opened.reason}); training on the CPU` };
+  }
+  if (choice === 'auto' && opened.gpu.software) {
+    // A software adapter (lavapipe) runs the same kernels on the CPU cores, slower than the CPU
+    // backend's own loops (training.md §4.3), so auto keeps to the CPU and says so.
+    return { engine: new CpuTrainEngine(plan), note: `the WebGPU adapter is a software one (${opened.gpu.adapter.description}); training on the CPU, which is faster here (--backend webgpu to use it anyway)` };
   }
   const { WebGpuTrainEngine } = await import('../webgpu/train.js');
   const engine = await WebGpuTrainEngine.create(plan, opened.gpu);

@@ -1,0 +1,79 @@
+/** `snn train` end to end, as a user runs it (the built CLI in dist/). */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const CLI = join(process.cwd(), 'dist', 'cli', 'snn.js');
+
+function snn(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+const dir = (): string => mkdtempSync(join(tmpdir(), 'snn-train-'));
+
+const MODEL = `# a CI-sized random-manifold classifier
+network small {
+  dt = 1 ms
+  seed = 3
+  input = Population(30, SpikeSourceArray) from randman(classes: 2, samples: 100, seed: 7, time_steps: 50)
+  hidden = Population(40, LIF)
+  output = Population(2, LI)
+  Projection(input -> hidden, AllToAll, weight: normal(0, 3 / sqrt(30)), trainable)
+  Projection(hidden -> output, AllToAll, weight: normal(0, 3 / sqrt(40)), trainable)
+  train { readout: max_over_time(output.v); optimizer: adam(lr: 5e-3); epochs: 2; batch: 16 }
+}
+`;
+
+describe('snn train', function () {
+  this.timeout(120_000);
+  before(function () {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm ci does it) before the tests`);
+  });
+
+  it('--json ends with one JSON object; metrics, checkpoint and weights are written; --resume continues', () => {
+    const d = dir();
+    const file = join(d, 'small.snn');
+    writeFileSync(file, MODEL);
+    const out = join(d, 'out');
+    const r = snn('train', file, '--backend', 'cpu', '--json', '-o', out, '--epochs', '1');
+    expect(r.code, r.stderr).to.equal(0);
+    const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+    for (const k of ['test_accuracy', 'train_loss', 'epochs', 'backend', 'samples_per_s']) expect(j, k).to.have.property(k);
+    expect(j.backend).to.equal('cpu');
+    expect(j.epochs).to.equal(1);
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).to.have.length(1);
+    expect(existsSync(join(out, 'weights.h5'))).to.equal(true);
+    const resumed = snn('train', file, '--backend', 'cpu', '--json', '-o', out, '--epochs', '2', '--resume');
+    expect(resumed.code, resumed.stderr).to.equal(0);
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number });
+    expect(lines.map((l) => l.epoch)).to.deep.equal([1, 2]);
+    // h5py reads the weights: one matrix per projection, pre × post
+    const py = spawnSync('/usr/bin/python3', ['-c', `import h5py; f = h5py.File('${join(out, 'weights.h5')}', 'r'); print(f.attrs['format'], f['projections/projection0/weight'].shape, f['projections/projection1/weight'].shape)`], { encoding: 'utf8' });
+    expect(py.stdout.trim(), py.stderr).to.equal('snn-weights (30, 40) (40, 2)');
+  });
+
+  it('refuses a network it cannot train with SNN5301 at the line at fault, and writes nothing', () => {
+    const d = dir();
+    const file = join(d, 'plastic.snn');
+    writeFileSync(file, MODEL.replace('  Projection(hidden -> output', '  Projection(hidden -> hidden, AllToAll, weight: 0.1, plasticity: STDP)\n  Projection(hidden -> output'));
+    const out = join(d, 'out');
+    const r = snn('train', file, '--backend', 'cpu', '-o', out);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/plastic\.snn:9:3: error SNN5301: cannot train: 'projection1' has the plasticity rule STDP/);
+    expect(existsSync(out)).to.equal(false);
+  });
+
+  it('reports unreadable data with SNN5302 and usage errors with exit code 2', () => {
+    const d = dir();
+    const file = join(d, 'shd.snn');
+    writeFileSync(file, MODEL.replace('Population(30, SpikeSourceArray) from randman(classes: 2, samples: 100, seed: 7, time_steps: 50)', 'Population(700, SpikeSourceArray) from shd(file: "missing.h5")').replace(/sqrt\(30\)/, 'sqrt(700)'));
+    const r = snn('train', file, '--backend', 'cpu', '-o', join(d, 'out'));
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/shd\.snn:5:\d+: error SNN5302: cannot read the training data: .*missing\.h5/);
+    expect(r.stderr).to.not.match(/at .*\.js:\d+/);
+    expect(snn('train', file, '--epochs', 'many').code).to.equal(2);
+  });
+});
