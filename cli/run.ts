@@ -8,6 +8,10 @@ import { validateIR } from '../compiler/ir/validate.js';
 import { lookupUnit, parseUnitFactors } from '../compiler/units.js';
 import { sortDiagnostics } from '../lang/diagnostics.js';
 import { progress } from './progress.js';
+import { readWeightsHdf5, WeightsFileError } from '../backends/training/weights.js';
+import type { IRSlice } from '../compiler/ir/types.js';
+
+const count = (sl: IRSlice[]): number => sl.reduce((a, x) => a + Math.max(0, Math.ceil((x.stop - x.start) / x.step)), 0);
 import { renderDiagnostics } from './render-diagnostics.js';
 
 export const EXIT_OK = 0;
@@ -82,6 +86,8 @@ export interface RunCommandOptions {
   output?: string;
   json?: boolean;
   quiet?: boolean;
+  /** weights.h5 from snn train, replacing the weights of the projections it names. */
+  weights?: string;
   color: boolean;
 }
 
@@ -104,8 +110,23 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   report(r, opts.color);
   if (!r.ir) return exitFor(r);
   const ir = r.ir;
+  let weights: Awaited<ReturnType<typeof readWeightsHdf5>> | undefined;
+  if (opts.weights) {
+    try {
+      weights = await readWeightsHdf5(opts.weights);
+      for (const name of weights.keys()) if (!ir.projections.some((p) => p.name === name)) throw new WeightsFileError(`${opts.weights} has weights for '${name}', which this network has no projection of that name`);
+      for (const p of ir.projections) {
+        const w = weights.get(p.name);
+        if (w && (w.rows !== count(p.pre) || w.cols !== count(p.post))) throw new WeightsFileError(`${opts.weights}: the weights of '${p.name}' are ${w.rows} × ${w.cols}, but it connects ${count(p.pre)} × ${count(p.post)} neurons`);
+      }
+    } catch (e) {
+      if (!(e instanceof WeightsFileError)) throw e;
+      process.stderr.write(`snn run: --weights: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+  }
   const bar = progress(`simulating ${ir.name} (${ir.duration} ms)`, { quiet: opts.quiet === true || opts.json === true });
-  const res = simulate(ir, { onProgress: (f) => bar.update(f) });
+  const res = simulate(ir, { onProgress: (f) => bar.update(f), ...(weights ? { weights } : {}) });
   bar.stop();
   const dir = opts.output ?? join('out', basename(file, extname(file)));
   mkdirSync(dir, { recursive: true });

@@ -92,7 +92,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('-o, --output <dir>', 'results folder (default: out/<file name>)')
     .option('--json', 'print one JSON object: duration_ms and per population size, spikes, rate_hz')
     .option('--quiet', 'no progress and no summary')
-    .action(async (file: string, opts: { backend: string; duration?: string; seed?: string; output?: string; json?: boolean; quiet?: boolean }) => {
+    .option('--weights <file>', 'weights.h5 written by snn train: replaces the weights of the projections it names')
+    .action(async (file: string, opts: { backend: string; duration?: string; seed?: string; output?: string; json?: boolean; quiet?: boolean; weights?: string }) => {
       exitCode = await runCommand(file, { ...opts, color: useColor('text') });
     });
 

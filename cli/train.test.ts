@@ -4,6 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compileText } from '../compiler/compile.js';
+import { CpuTrainEngine } from '../backends/cpu/train.js';
+import { planTraining } from '../backends/training/plan.js';
+import { readWeightsHdf5 } from '../backends/training/weights.js';
 
 const CLI = join(process.cwd(), 'dist', 'cli', 'snn.js');
 
@@ -75,5 +79,34 @@ describe('snn train', function () {
     expect(r.stderr).to.match(/shd\.snn:5:\d+: error SNN5302: cannot read the training data: .*missing\.h5/);
     expect(r.stderr).to.not.match(/at .*\.js:\d+/);
     expect(snn('train', file, '--epochs', 'many').code).to.equal(2);
+  });
+
+  it('snn run --weights simulates the trained network: the spikes of the training forward pass with those weights', async () => {
+    const d = dir();
+    const file = join(d, 'small.snn');
+    writeFileSync(file, MODEL);
+    const out = join(d, 'out');
+    expect(snn('train', file, '--backend', 'cpu', '--quiet', '-o', out, '--epochs', '2', '--lr', '0.05').code).to.equal(0);
+    const trained = await readWeightsHdf5(join(out, 'weights.h5'));
+    // the training forward pass on one input pattern, with the trained weights
+    const plan = planTraining(compileText(MODEL, 'small.snn', { keepDataSources: true, defaultDuration: 50 }).ir!);
+    const engine = new CpuTrainEngine(plan);
+    engine.setWeights(plan.projections.map((p) => trained.get(p.name)!.weight));
+    const steps = Array.from({ length: 30 }, (_, u) => (u * 7) % 25);
+    const sample = { label: 0, steps: Int32Array.from([...steps].sort((a, b) => a - b)), units: Int32Array.from(steps.map((_, u) => u).sort((a, b) => steps[a]! - steps[b]! || a - b)) };
+    const f = await engine.forward([sample], 50);
+    const expected = f.counts.get('hidden')!.reduce((a, b) => a + b, 0);
+    // the same pattern as a spike array in a model snn run can simulate
+    const times = steps.map((k) => `[${k + 1} ms]`).join(', ');
+    const runModel = join(d, 'run.snn');
+    writeFileSync(runModel, MODEL.replace(/Population\(30, SpikeSourceArray\) from randman\([^)]*\)/, `Population(30, SpikeSourceArray(spike_times: [${times}]))`).replace(/train \{[^}]*\}/, 'duration = 50 ms\n  record hidden.spikes'));
+    const r = snn('run', runModel, '--weights', join(out, 'weights.h5'), '--json', '-o', join(d, 'run'));
+    expect(r.code, r.stderr).to.equal(0);
+    const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { populations: Record<string, { spikes: number }> };
+    expect(expected).to.be.greaterThan(0);
+    expect(j.populations.hidden!.spikes).to.equal(expected);
+    const untrained = snn('run', runModel, '--json', '-o', join(d, 'run0'));
+    expect((JSON.parse(untrained.stdout.trim().split('\n').pop()!) as typeof j).populations.hidden!.spikes, 'the weights changed something').to.not.equal(expected);
+    expect(snn('run', runModel, '--weights', file).code, 'a file that is not a weights file').to.equal(2);
   });
 });

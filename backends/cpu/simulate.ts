@@ -62,6 +62,12 @@ export interface SimulateOptions {
   threads?: number;
   /** Use WebAssembly step loops where the model allows (default true); false forces JavaScript. */
   wasm?: boolean;
+  /**
+   * Weights that replace a projection's, by projection name: dense [pre list][post list] as `snn
+   * train` writes them (backends/training/weights.ts). Several synapses between one pair share
+   * the pair's weight equally, as training sums them.
+   */
+  weights?: ReadonlyMap<string, { rows: number; cols: number; weight: Float64Array }>;
 }
 
 /**
@@ -276,12 +282,22 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
     const targetWhich = new Int32Array(m);
     const weight = new Float64Array(m);
     const delay = new Int32Array(m);
+    const given = opts.weights?.get(proj.name);
+    let perPair: Map<number, number> | undefined;
+    if (given) {
+      if (given.rows !== pre.length || given.cols !== post.length) {
+        throw new RangeError(`the weights of '${proj.name}' are ${given.rows} × ${given.cols}, but the projection connects ${pre.length} × ${post.length} neurons`);
+      }
+      perPair = new Map();
+      for (let k = 0; k < m; k++) perPair.set(syn.pre[k]! * post.length + syn.post[k]!, (perPair.get(syn.pre[k]! * post.length + syn.post[k]!) ?? 0) + 1);
+    }
     for (let k = 0; k < m; k++) {
       const at = fill[syn.pre[k]!]!++;
       const target = post[syn.post[k]!]!;
       targetIndex[at] = target.index;
       targetWhich[at] = whichPop.get(target.population)!;
-      weight[at] = syn.weight[k]!;
+      const pair = syn.pre[k]! * post.length + syn.post[k]!;
+      weight[at] = given ? given.weight[pair]! / perPair!.get(pair)! : syn.weight[k]!;
       delay[at] = syn.delaySteps[k]!;
     }
     const rt: ProjRuntime = { rowStart, targetPops: postPops, targetWhich, targetIndex, weight, delay, port: proj.receptor };

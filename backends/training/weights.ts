@@ -58,7 +58,14 @@ export async function readWeightsHdf5(path: string): Promise<Map<string, { rows:
       out.set(name, { rows: d.shape[0]!, cols: d.shape[1]!, weight: Float64Array.from(d.value as Float64Array) });
     }
     return out;
+  } catch (e) {
+    if (e instanceof WeightsFileError) throw e;
+    throw new WeightsFileError(`${path} is not an snn weights file (snn train writes one: weights.h5): ${e instanceof Error ? e.message : String(e)}`);
   } finally {
-    f.close();
+    try {
+      f.close();
+    } catch {
+      // a file h5wasm could not open fully has nothing to close
+    }
   }
 }
