@@ -11,7 +11,8 @@ import { compileFile } from '../compiler/compile.js';
 import { makeDiagnostic, sortDiagnostics, type Diagnostic } from '../lang/diagnostics.js';
 import { fileStartRange, type Range } from '../lang/source.js';
 import { renderDiagnostics } from './render-diagnostics.js';
-import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, writeAtomically } from './run.js';
+import { writeAtomically } from '../backends/files.js';
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE } from './run.js';
 
 export const EXPORT_TARGETS = ['nir', 'pynn'] as const;
 export type ExportTarget = (typeof EXPORT_TARGETS)[number];

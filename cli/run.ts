@@ -1,24 +1,22 @@
 /** `snn compile` and `snn run`: thin wrappers over compiler/compile.ts and backends/cpu. */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
 import { simulate } from '../backends/cpu/simulate.js';
 import { summary, writeResultsHdf5 } from '../backends/cpu/results.js';
 import { compileFile, type CompileResult } from '../compiler/compile.js';
 import { validateIR } from '../compiler/ir/validate.js';
 import { lookupUnit, parseUnitFactors } from '../compiler/units.js';
 import { sortDiagnostics } from '../lang/diagnostics.js';
+import { writeAtomically } from '../backends/files.js';
+import { readWeightsHdf5, weightsMismatch, WeightsFileError } from '../backends/training/weights.js';
 import { progress } from './progress.js';
-import { readWeightsHdf5, WeightsFileError } from '../backends/training/weights.js';
-import type { IRSlice } from '../compiler/ir/types.js';
-
-const count = (sl: IRSlice[]): number => sl.reduce((a, x) => a + Math.max(0, Math.ceil((x.stop - x.start) / x.step)), 0);
 import { renderDiagnostics } from './render-diagnostics.js';
 
 export const EXIT_OK = 0;
 export const EXIT_ERRORS = 1;
 export const EXIT_USAGE = 2;
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 function report(r: CompileResult, color: boolean): void {
   if (r.diagnostics.length === 0) return;
@@ -28,19 +26,6 @@ function report(r: CompileResult, color: boolean): void {
 
 function exitFor(r: CompileResult): number {
   return r.diagnostics.some((d) => d.code === 'SNN6001') ? EXIT_USAGE : EXIT_ERRORS;
-}
-
-/** Writes `text` to `path` through a temporary file, so readers never see half a file. */
-export function writeAtomically(path: string, text: string): void {
-  mkdirSync(dirname(path) || '.', { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 /** `500`, `500 ms`, `1 s`, `1s` → ms. */
@@ -55,10 +40,15 @@ export function parseDuration(raw: string): number {
   return value * u.scale;
 }
 
-function parseSeed(raw: string): number {
+/** A command-line whole number >= `min`, e.g. `--epochs 10`. */
+export function parseWholeNumber(flag: string, raw: string, min: number): number {
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--seed: expected a whole number >= 0, got '${raw}'`);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag}: expected a whole number >= ${min}, got '${raw}'`);
   return n;
+}
+
+function parseSeed(raw: string): number {
+  return parseWholeNumber('--seed', raw, 0);
 }
 
 export interface CompileCommandOptions {
@@ -114,11 +104,8 @@ export async function runCommand(file: string, opts: RunCommandOptions): Promise
   if (opts.weights) {
     try {
       weights = await readWeightsHdf5(opts.weights);
-      for (const name of weights.keys()) if (!ir.projections.some((p) => p.name === name)) throw new WeightsFileError(`${opts.weights} has weights for '${name}', which this network has no projection of that name`);
-      for (const p of ir.projections) {
-        const w = weights.get(p.name);
-        if (w && (w.rows !== count(p.pre) || w.cols !== count(p.post))) throw new WeightsFileError(`${opts.weights}: the weights of '${p.name}' are ${w.rows} × ${w.cols}, but it connects ${count(p.pre)} × ${count(p.post)} neurons`);
-      }
+      const mismatch = weightsMismatch(ir, weights);
+      if (mismatch) throw new WeightsFileError(`${opts.weights}: ${mismatch}`);
     } catch (e) {
       if (!(e instanceof WeightsFileError)) throw e;
       process.stderr.write(`snn run: --weights: ${e.message}\n`);

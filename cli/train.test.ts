@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { compileText } from '../compiler/compile.js';
 import { CpuTrainEngine } from '../backends/cpu/train.js';
 import { planTraining } from '../backends/training/plan.js';
+import { SMALL_RANDMAN } from '../backends/training/testing.js';
 import { readWeightsHdf5 } from '../backends/training/weights.js';
 
 const CLI = join(process.cwd(), 'dist', 'cli', 'snn.js');
@@ -18,18 +19,7 @@ function snn(...args: string[]): { code: number; stdout: string; stderr: string 
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'snn-train-'));
 
-const MODEL = `# a CI-sized random-manifold classifier
-network small {
-  dt = 1 ms
-  seed = 3
-  input = Population(30, SpikeSourceArray) from randman(classes: 2, samples: 100, seed: 7, time_steps: 50)
-  hidden = Population(40, LIF)
-  output = Population(2, LI)
-  Projection(input -> hidden, AllToAll, weight: normal(0, 3 / sqrt(30)), trainable)
-  Projection(hidden -> output, AllToAll, weight: normal(0, 3 / sqrt(40)), trainable)
-  train { readout: max_over_time(output.v); optimizer: adam(lr: 5e-3); epochs: 2; batch: 16 }
-}
-`;
+
 
 describe('snn train', function () {
   this.timeout(120_000);
@@ -40,7 +30,7 @@ describe('snn train', function () {
   it('--json ends with one JSON object; metrics, checkpoint and weights are written; --resume continues', () => {
     const d = dir();
     const file = join(d, 'small.snn');
-    writeFileSync(file, MODEL);
+    writeFileSync(file, SMALL_RANDMAN);
     const out = join(d, 'out');
     const r = snn('train', file, '--backend', 'cpu', '--json', '-o', out, '--epochs', '1');
     expect(r.code, r.stderr).to.equal(0);
@@ -55,25 +45,25 @@ describe('snn train', function () {
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number });
     expect(lines.map((l) => l.epoch)).to.deep.equal([1, 2]);
     // h5py reads the weights: one matrix per projection, pre × post
-    const py = spawnSync('/usr/bin/python3', ['-c', `import h5py; f = h5py.File('${join(out, 'weights.h5')}', 'r'); print(f.attrs['format'], f['projections/projection0/weight'].shape, f['projections/projection1/weight'].shape)`], { encoding: 'utf8' });
-    expect(py.stdout.trim(), py.stderr).to.equal('snn-weights (30, 40) (40, 2)');
+    const py = spawnSync('/usr/bin/python3', ['-c', `import h5py; f = h5py.File('${join(out, 'weights.h5')}', 'r'); print(f.attrs['format'], *(f[f'projections/projection{k}/weight'].shape for k in range(3)))`], { encoding: 'utf8' });
+    expect(py.stdout.trim(), py.stderr).to.equal('snn-weights (30, 60) (60, 60) (60, 2)');
   });
 
   it('refuses a network it cannot train with SNN5301 at the line at fault, and writes nothing', () => {
     const d = dir();
     const file = join(d, 'plastic.snn');
-    writeFileSync(file, MODEL.replace('  Projection(hidden -> output', '  Projection(hidden -> hidden, AllToAll, weight: 0.1, plasticity: STDP)\n  Projection(hidden -> output'));
+    writeFileSync(file, SMALL_RANDMAN.replace('  Projection(hidden -> output', '  Projection(hidden -> hidden, AllToAll, weight: 0.1, plasticity: STDP)\n  Projection(hidden -> output'));
     const out = join(d, 'out');
     const r = snn('train', file, '--backend', 'cpu', '-o', out);
     expect(r.code).to.equal(1);
-    expect(r.stderr).to.match(/plastic\.snn:9:3: error SNN5301: cannot train: 'projection1' has the plasticity rule STDP/);
+    expect(r.stderr).to.match(/plastic\.snn:10:3: error SNN5301: cannot train: 'projection2' has the plasticity rule STDP/);
     expect(existsSync(out)).to.equal(false);
   });
 
   it('reports unreadable data with SNN5302 and usage errors with exit code 2', () => {
     const d = dir();
     const file = join(d, 'shd.snn');
-    writeFileSync(file, MODEL.replace('Population(30, SpikeSourceArray) from randman(classes: 2, samples: 100, seed: 7, time_steps: 50)', 'Population(700, SpikeSourceArray) from shd(file: "missing.h5")').replace(/sqrt\(30\)/, 'sqrt(700)'));
+    writeFileSync(file, SMALL_RANDMAN.replace(/Population\(30, SpikeSourceArray\) from randman\([^)]*\)/, 'Population(700, SpikeSourceArray) from shd(file: "missing.h5")').replace(/sqrt\(30\)/, 'sqrt(700)'));
     const r = snn('train', file, '--backend', 'cpu', '-o', join(d, 'out'));
     expect(r.code).to.equal(1);
     expect(r.stderr).to.match(/shd\.snn:5:\d+: error SNN5302: cannot read the training data: .*missing\.h5/);
@@ -84,12 +74,12 @@ describe('snn train', function () {
   it('snn run --weights simulates the trained network: the spikes of the training forward pass with those weights', async () => {
     const d = dir();
     const file = join(d, 'small.snn');
-    writeFileSync(file, MODEL);
+    writeFileSync(file, SMALL_RANDMAN);
     const out = join(d, 'out');
     expect(snn('train', file, '--backend', 'cpu', '--quiet', '-o', out, '--epochs', '2', '--lr', '0.05').code).to.equal(0);
     const trained = await readWeightsHdf5(join(out, 'weights.h5'));
     // the training forward pass on one input pattern, with the trained weights
-    const plan = planTraining(compileText(MODEL, 'small.snn', { keepDataSources: true, defaultDuration: 50 }).ir!);
+    const plan = planTraining(compileText(SMALL_RANDMAN, 'small.snn', { keepDataSources: true, defaultDuration: 50 }).ir!);
     const engine = new CpuTrainEngine(plan);
     engine.setWeights(plan.projections.map((p) => trained.get(p.name)!.weight));
     const steps = Array.from({ length: 30 }, (_, u) => (u * 7) % 25);
@@ -99,7 +89,7 @@ describe('snn train', function () {
     // the same pattern as a spike array in a model snn run can simulate
     const times = steps.map((k) => `[${k + 1} ms]`).join(', ');
     const runModel = join(d, 'run.snn');
-    writeFileSync(runModel, MODEL.replace(/Population\(30, SpikeSourceArray\) from randman\([^)]*\)/, `Population(30, SpikeSourceArray(spike_times: [${times}]))`).replace(/train \{[^}]*\}/, 'duration = 50 ms\n  record hidden.spikes'));
+    writeFileSync(runModel, SMALL_RANDMAN.replace(/Population\(30, SpikeSourceArray\) from randman\([^)]*\)/, `Population(30, SpikeSourceArray(spike_times: [${times}]))`).replace(/train \{[^}]*\}/, 'duration = 50 ms\n  record hidden.spikes'));
     const r = snn('run', runModel, '--weights', join(out, 'weights.h5'), '--json', '-o', join(d, 'run'));
     expect(r.code, r.stderr).to.equal(0);
     const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { populations: Record<string, { spikes: number }> };

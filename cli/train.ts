@@ -13,11 +13,12 @@ import { fileStartRange, type Range } from '../lang/source.js';
 import { DatasetError } from '../stdlib/data/dataset.js';
 import { loadDataset } from '../backends/training/data.js';
 import { createEngine, EngineUnavailable, type BackendChoice } from '../backends/training/select.js';
-import { trainNetwork, writeAtomic, type EpochMetrics } from '../backends/training/loop.js';
+import { trainNetwork, type EpochMetrics } from '../backends/training/loop.js';
+import { writeAtomically } from '../backends/files.js';
 import { planTraining, TrainPlanError } from '../backends/training/plan.js';
 import { writeWeightsHdf5 } from '../backends/training/weights.js';
 import { renderDiagnostics } from './render-diagnostics.js';
-import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE } from './run.js';
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, parseWholeNumber, UsageError } from './run.js';
 
 export interface TrainCommandOptions {
   backend: BackendChoice;
@@ -32,14 +33,7 @@ export interface TrainCommandOptions {
   color: boolean;
 }
 
-function wholeNumber(flag: string, raw: string | undefined, min: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag}: expected a whole number >= ${min}, got '${raw}'`);
-  return n;
-}
-
-class UsageError extends Error {}
+const wholeNumber = (flag: string, raw: string | undefined, min: number): number | undefined => (raw === undefined ? undefined : parseWholeNumber(flag, raw, min));
 
 export async function trainCommand(file: string, opts: TrainCommandOptions): Promise<number> {
   const diagnostics: Diagnostic[] = [];
@@ -143,7 +137,7 @@ export async function trainCommand(file: string, opts: TrainCommandOptions): Pro
     samples: result.samples,
     output: outDir,
   };
-  writeAtomic(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
+  writeAtomically(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
   if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else if (!opts.quiet) {
     process.stdout.write(

@@ -14,16 +14,12 @@
  * The file is written under a temporary name and renamed into place, so a failure never leaves a
  * half-written results file.
  */
-import { renameSync, rmSync } from 'node:fs';
+import { writeHdf5Atomically } from '../files.js';
 import type { NetworkIR } from '../../compiler/ir/types.js';
 import type { SimulationResult } from './simulate.js';
 
 export async function writeResultsHdf5(path: string, ir: NetworkIR, res: SimulationResult, backend: string): Promise<void> {
-  const { default: h5wasm } = await import('h5wasm/node');
-  await h5wasm.ready;
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    const f = new h5wasm.File(tmp, 'w');
+  await writeHdf5Atomically(path, (f) => {
     f.create_attribute('format', 'snn-results');
     f.create_attribute('version', 1);
     f.create_attribute('network', ir.name);
@@ -58,12 +54,7 @@ export async function writeResultsHdf5(path: string, ir: NetworkIR, res: Simulat
       g.create_dataset({ name: 'values', data: values, shape: [t.values.length, n] });
       g.create_dataset({ name: 'neurons', data: Int32Array.from(t.neurons.map((x) => x.index)) });
     });
-    f.close();
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  });
 }
 
 /** The summary `snn run --json` prints. */

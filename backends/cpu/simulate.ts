@@ -15,6 +15,7 @@ import { CounterRng } from '../../compiler/random/philox.js';
 import { availableParallelism } from 'node:os';
 import { HELPERS, identifier, js, specialize } from './codegen.js';
 import { FACTORY_PARAMS, shared32, shared64, ThreadedSteps } from './threads.js';
+import type { DenseWeights } from '../training/weights.js';
 import { layout as wasmLayout, stepModule, wasmSupports } from './wasm.js';
 
 export interface SpikeTrain {
@@ -67,7 +68,7 @@ export interface SimulateOptions {
    * train` writes them (backends/training/weights.ts). Several synapses between one pair share
    * the pair's weight equally, as training sums them.
    */
-  weights?: ReadonlyMap<string, { rows: number; cols: number; weight: Float64Array }>;
+  weights?: DenseWeights;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { IRExpr } from '../../compiler/ir/types.js';
 import { STEP, type StepProgram } from '../../compiler/grad/step.js';
 import type { SpikeSample } from '../../stdlib/data/dataset.js';
 import type { BatchForward, TrainEngine } from '../training/engine.js';
+import { initialState, inputSpikes, readoutAdjoint, readoutOverTime } from '../training/batch.js';
 import type { PlanPopulation, PlanProjection, TrainPlan } from '../training/plan.js';
 import { HELPERS, identifier, js, specialize } from './codegen.js';
 
@@ -115,7 +116,7 @@ export class CpuTrainEngine implements TrainEngine {
   private batch = 0;
   private steps = 0;
   /** Step at which each readout value is largest (max_over_time), [B][outputs]. */
-  private argmax = new Int32Array(0);
+  private argmax: Int32Array = new Int32Array(0);
   storedBytes = 0;
 
   /**
@@ -170,30 +171,14 @@ export class CpuTrainEngine implements TrainEngine {
     const T = steps;
     this.allocate(B, T);
     for (const p of this.pops) {
-      const N = p.plan.size;
-      p.S.fill(0);
-      p.CNT.fill(0);
       if (p.plan.isInput) {
-        samples.forEach((s, b) => {
-          for (let e = 0; e < s.steps.length; e++) {
-            const k = s.steps[e]!;
-            if (k < 0 || k >= T) continue;
-            const at = k * B * N + b * N + s.units[e]!;
-            p.S[at]!++;
-            p.CNT[b * N + s.units[e]!]!++;
-          }
-        });
+        inputSpikes(samples, T, p.plan.size, p.S);
         continue;
       }
+      p.S.fill(0);
+      p.CNT.fill(0);
       for (const a of p.IN) a.fill(0);
-      p.plan.program!.state.forEach((x, i) => {
-        const init = p.plan.initial[x] ?? 0;
-        const X = p.X[i]!;
-        for (let b = 0; b < B; b++) {
-          if (typeof init === 'number') X.fill(init, b * N, (b + 1) * N);
-          else X.set(init, b * N);
-        }
-      });
+      p.plan.program?.state.forEach((x, i) => initialState(p.plan, x, B, p.X[i]!));
     }
     for (let k = 0; k < T; k++) {
       for (const p of this.pops) {
@@ -204,14 +189,14 @@ export class CpuTrainEngine implements TrainEngine {
       }
     }
     const counts = new Map<string, Float64Array>();
-    for (const p of this.pops) if (p.plan.program?.margin || p.plan.isInput) counts.set(p.plan.name, p.CNT);
+    for (const p of this.pops) if (p.plan.program?.margin) counts.set(p.plan.name, p.CNT);
     return { readout: this.readout(B, T), counts };
   }
 
   /** IN[port][k] of `post` += the weights of the pre spikes of step k - delay. */
   private deliver(pr: PlanProjection, post: PopState, k: number, B: number): void {
     const pre = this.pops[pr.pre]!;
-    const W = this.W[this.plan.projections.indexOf(pr)]!;
+    const W = this.W[pr.index]!;
     const Npre = pre.plan.size;
     const Npost = post.plan.size;
     const S = pre.S;
@@ -233,33 +218,10 @@ export class CpuTrainEngine implements TrainEngine {
   private readout(B: number, T: number): Float64Array {
     const { population, variable, kind } = this.plan.readout;
     const p = this.pops[population.index]!;
-    const N = population.size;
-    const out = new Float64Array(B * N);
-    if (kind === 'spike_count') {
-      out.set(p.CNT);
-      return out;
-    }
-    const X = p.X[population.program!.state.indexOf(variable)]!;
-    const BN = B * N;
-    // the value after each step's update: X at steps 1..T
-    if (kind === 'last') out.set(X.subarray(T * BN, (T + 1) * BN));
-    else if (kind === 'mean_over_time') {
-      for (let k = 1; k <= T; k++) for (let n = 0; n < BN; n++) out[n]! += X[k * BN + n]!;
-      for (let n = 0; n < BN; n++) out[n]! /= T;
-    } else {
-      this.argmax = new Int32Array(BN);
-      out.fill(-Infinity);
-      for (let k = 1; k <= T; k++) {
-        for (let n = 0; n < BN; n++) {
-          const v = X[k * BN + n]!;
-          if (v > out[n]!) {
-            out[n] = v;
-            this.argmax[n] = k;
-          }
-        }
-      }
-    }
-    return out;
+    if (kind === 'spike_count') return Float64Array.from(p.CNT);
+    const r = readoutOverTime(kind, p.X[population.program!.state.indexOf(variable)]!, T, B * population.size);
+    this.argmax = r.argmax;
+    return r.values;
   }
 
   async backward(dReadout: Float64Array, dCounts: ReadonlyMap<string, Float64Array>): Promise<Float64Array[]> {
@@ -282,28 +244,27 @@ export class CpuTrainEngine implements TrainEngine {
     }
     const { population, variable, kind } = this.plan.readout;
     const ro = this.pops[population.index]!;
+    const roBN = B * population.size;
     if (kind === 'spike_count') {
       const dc = DC.get(ro)!;
       for (let n = 0; n < dc.length; n++) dc[n]! += dReadout[n]!;
     }
     const roVar = kind === 'spike_count' ? -1 : population.program!.state.indexOf(variable);
+    // dL/d(readout variable) after each step
+    const R = kind === 'spike_count' ? undefined : readoutAdjoint(kind, dReadout, this.argmax, T, roBN, new Float64Array((T + 1) * roBN));
     for (let k = T - 1; k >= 0; k--) {
       for (const p of this.pops) {
         if (!p.kernels) continue;
         const N = p.plan.size;
         const BN = B * N;
         const lam = L.get(p)!;
-        if (p === ro && roVar >= 0) {
-          // dL/d(value after step k)
+        if (p === ro && R) {
           const l = lam[roVar]!;
-          if (kind === 'mean_over_time') for (let n = 0; n < BN; n++) l[n]! += dReadout[n]! / T;
-          else if (kind === 'last') {
-            if (k === T - 1) for (let n = 0; n < BN; n++) l[n]! += dReadout[n]!;
-          } else for (let n = 0; n < BN; n++) if (this.argmax[n] === k + 1) l[n]! += dReadout[n]!;
+          for (let n = 0, at = (k + 1) * BN; n < BN; n++) l[n]! += R[at + n]!;
         }
         const gin = GIN.get(p)!;
         p.kernels.backward(p.X, p.IN, p.S, p.AS, DC.get(p)!, lam, gin, p.kernels.arrays, k, BN, N);
-        for (const pr of p.incoming) if (k - pr.lag >= 0) this.scatter(pr, p, k, B, gin[pr.port]!, grads[this.plan.projections.indexOf(pr)]!);
+        for (const pr of p.incoming) if (k - pr.lag >= 0) this.scatter(pr, p, k, B, gin[pr.port]!, grads[pr.index]!);
       }
     }
     this.plan.projections.forEach((pr, i) => {
@@ -317,7 +278,7 @@ export class CpuTrainEngine implements TrainEngine {
   /** Weight gradients and the pre spikes' adjoint from dL/d(arrivals) of step k. */
   private scatter(pr: PlanProjection, post: PopState, k: number, B: number, gin: Float64Array, gW: Float64Array): void {
     const pre = this.pops[pr.pre]!;
-    const W = this.W[this.plan.projections.indexOf(pr)]!;
+    const W = this.W[pr.index]!;
     const Npre = pre.plan.size;
     const Npost = post.plan.size;
     const src = (k - pr.lag) * B * Npre;

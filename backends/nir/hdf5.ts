@@ -13,17 +13,10 @@
  * under a temporary name and renamed into place.
  */
 import { NirImportError as NirReadError } from './errors.js';
-import { closeSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { h5wasm, isHdf5, writeHdf5Atomically, type H5Module } from '../files.js';
 import type { Dataset as H5Dataset, Group as H5Group } from 'h5wasm';
 import { NIR_VERSION, type NirGraph, type NirMeta, type NirNode, type NirTensor } from './graph.js';
 
-type H5Module = typeof import('h5wasm/node').default;
-
-async function h5(): Promise<H5Module> {
-  const { default: m } = await import('h5wasm/node');
-  await m.ready;
-  return m;
-}
 
 function writeTensor(g: H5Group, name: string, t: NirTensor): void {
   if (t.integer) {
@@ -48,10 +41,7 @@ function writeMeta(g: H5Group, meta: NirMeta): void {
 }
 
 export async function writeNir(path: string, graph: NirGraph): Promise<void> {
-  const m = await h5();
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    const f = new m.File(tmp, 'w');
+  await writeHdf5Atomically(path, (f) => {
     f.create_dataset({ name: 'version', data: NIR_VERSION });
     const root = f.create_group('node');
     root.create_dataset({ name: 'type', data: 'NIRGraph' });
@@ -64,12 +54,7 @@ export async function writeNir(path: string, graph: NirGraph): Promise<void> {
     }
     root.create_dataset({ name: 'edges', data: graph.edges.flat(), shape: [graph.edges.length, 2] });
     writeMeta(root, graph.metadata);
-    f.close();
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  });
 }
 
 
@@ -103,26 +88,9 @@ function readString(g: H5Group, name: string, m: H5Module): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** HDF5's signature sits at byte 0, 512, 1024, 2048, … (HDF5 file format spec, superblock). */
-function isHdf5(path: string): boolean {
-  const sig = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const size = statSync(path).size;
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(8);
-    for (let at = 0; at + 8 <= size; at = at === 0 ? 512 : at * 2) {
-      if (readSync(fd, buf, 0, 8, at) === 8 && buf.equals(sig)) return true;
-    }
-    return false;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export async function readNir(path: string): Promise<NirGraph> {
-  // h5wasm prints HDF5's error stack for files that are not HDF5: check the signature first.
   if (!isHdf5(path)) throw new NirReadError('not an HDF5 file');
-  const m = await h5();
+  const m = await h5wasm();
   let f;
   try {
     f = new m.File(path, 'r');

@@ -3,7 +3,8 @@
  * readout plus spike-count regularisers, the optimizer, validation and test accuracy, metrics as
  * JSON lines and an atomic checkpoint per epoch that `resume` continues from.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeAtomically } from '../files.js';
 import { join } from 'node:path';
 import { CounterRng, streamId } from '../../compiler/random/philox.js';
 import { splitDataset, type SpikeDataset, type SpikeSample } from '../../stdlib/data/dataset.js';
@@ -70,13 +71,6 @@ const f64 = (s: string): Float64Array => {
   const b = Buffer.from(s, 'base64');
   return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 };
-
-/** Writes `text` to `file` through a temporary file and a rename, so a crash never leaves half a file. */
-export function writeAtomic(file: string, text: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
 
 export async function trainNetwork(engine: TrainEngine, data: SpikeDataset, opts: TrainOptions = {}): Promise<TrainResult> {
   const plan = engine.plan;
@@ -177,7 +171,7 @@ export async function trainNetwork(engine: TrainEngine, data: SpikeDataset, opts
         optimizer: { step: optimizer.state.step, m: optimizer.state.m.map(b64), v: optimizer.state.v.map(b64) },
         history,
       };
-      writeAtomic(ckptFile, JSON.stringify(c));
+      writeAtomically(ckptFile, JSON.stringify(c));
     }
   }
   const test = await evaluate(split.test);

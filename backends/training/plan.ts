@@ -37,6 +37,8 @@ export interface PlanPopulation {
 
 export interface PlanProjection {
   name: string;
+  /** Position in plan.projections (and in an engine's weight list). */
+  index: number;
   pre: number;
   post: number;
   /** Rows and columns of the dense matrix: pre and post list sizes. */
@@ -69,7 +71,6 @@ export interface TrainPlan {
   projections: PlanProjection[];
   input: PlanPopulation;
   readout: { population: PlanPopulation; variable: string; kind: IRTrain['readout']['kind'] };
-  maxDelay: number;
 }
 
 export function planTraining(ir: NetworkIR): TrainPlan {
@@ -77,7 +78,7 @@ export function planTraining(ir: NetworkIR): TrainPlan {
   if (!train) throw new TrainPlanError(`network '${ir.name}' has no train block`, undefined, 'add `train { readout: max_over_time(output.v) }` to the network');
   const populations = ir.populations.map((p, index) => planPopulation(ir, train, p, index));
   const byName = new Map(populations.map((p) => [p.name, p]));
-  const projections = ir.projections.map((pr) => planProjection(ir, pr, byName));
+  const projections = ir.projections.map((pr, index) => planProjection(ir, pr, index, byName));
   const input = byName.get(train.input.population)!;
   for (const p of populations) {
     if (p.isInput || p.program) continue;
@@ -97,7 +98,6 @@ export function planTraining(ir: NetworkIR): TrainPlan {
     projections,
     input,
     readout: { population: rp, variable: train.readout.variable, kind: train.readout.kind },
-    maxDelay: Math.max(1, ...projections.map((p) => p.lag - 1)),
   };
 }
 
@@ -130,7 +130,7 @@ function planPopulation(ir: NetworkIR, train: IRTrain, p: IRPopulation, index: n
   return out;
 }
 
-function planProjection(ir: NetworkIR, pr: IRProjection, pops: Map<string, PlanPopulation>): PlanProjection {
+function planProjection(ir: NetworkIR, pr: IRProjection, index: number, pops: Map<string, PlanPopulation>): PlanProjection {
   const at = `projection:${pr.name}`;
   const side = (slices: IRProjection['pre'], what: string): { pop: PlanPopulation; index: Int32Array; identity: boolean } => {
     const names = new Set(slices.map((s) => s.population));
@@ -162,6 +162,7 @@ function planProjection(ir: NetworkIR, pr: IRProjection, pops: Map<string, PlanP
   }
   return {
     name: pr.name,
+    index,
     pre: pre.pop.index,
     post: post.pop.index,
     rows,

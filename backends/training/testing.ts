@@ -1,7 +1,9 @@
 /** Helpers shared by the training tests (CPU, WebGPU, PyTorch comparison). */
 import { compileText } from '../../compiler/compile.js';
 import type { NetworkIR } from '../../compiler/ir/types.js';
-import type { SpikeSample } from '../../stdlib/data/dataset.js';
+import type { SpikeDataset, SpikeSample } from '../../stdlib/data/dataset.js';
+import { loadDataset } from './data.js';
+import { planTraining, type TrainPlan } from './plan.js';
 
 export function compileTrain(src: string): NetworkIR {
   const r = compileText(src, 'test.snn', { keepDataSources: true, defaultDuration: 100 });
@@ -19,3 +21,24 @@ export function spikeSamples(batch: number, units: number, steps: number, seed =
   });
 }
 
+/** A CI-sized random-manifold classifier that a working trainer learns in a few seconds. */
+export const SMALL_RANDMAN = `# a CI-sized random-manifold classifier
+network small {
+  dt = 1 ms
+  seed = 3
+  input = Population(30, SpikeSourceArray) from randman(classes: 2, samples: 200, seed: 7, time_steps: 50)
+  hidden = Population(60, LIF)
+  output = Population(2, LI)
+  Projection(input -> hidden, AllToAll, weight: normal(0, 3 / sqrt(30)), trainable)
+  Projection(hidden -> hidden, AllToAll, weight: normal(0, 3 / sqrt(60)), trainable)
+  Projection(hidden -> output, AllToAll, weight: normal(0, 3 / sqrt(60)), trainable)
+  train { readout: max_over_time(output.v); optimizer: adam(lr: 5e-3); epochs: 8; batch: 16 }
+}
+`;
+
+/** SMALL_RANDMAN's plan and the data its input population names. */
+export async function smallRandman(): Promise<{ plan: TrainPlan; data: SpikeDataset }> {
+  const plan = planTraining(compileTrain(SMALL_RANDMAN));
+  const data = await loadDataset(plan.train.input.source, { dt: plan.dt, units: plan.input.size, baseDir: '.' });
+  return { plan, data };
+}

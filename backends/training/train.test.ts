@@ -9,12 +9,11 @@ import { compileText } from '../../compiler/compile.js';
 import type { NetworkIR } from '../../compiler/ir/types.js';
 import { simulate } from '../cpu/simulate.js';
 import { CpuTrainEngine } from '../cpu/train.js';
-import { randman } from '../../stdlib/data/randman.js';
 import { crossEntropy, regularize } from './loss.js';
 import { trainNetwork } from './loop.js';
 import { Optimizer } from './optimizer.js';
 import { planTraining, TrainPlanError } from './plan.js';
-import { compileTrain, spikeSamples } from './testing.js';
+import { compileTrain, smallRandman, spikeSamples } from './testing.js';
 
 const NET = (hidden: string, extra = '', train = 'readout: max_over_time(output.v)'): string => `
 neuron QIF {
@@ -137,20 +136,7 @@ describe('training on the CPU (float64 BPTT)', () => {
 
   it('learns a small random-manifold task (train and test accuracy well above chance)', async function () {
     this.timeout(120000);
-    const ir = compileTrain(`
-network small {
-  dt = 1 ms
-  seed = 3
-  input = Population(30, SpikeSourceArray) from randman(classes: 2, samples: 200, seed: 7, time_steps: 50)
-  hidden = Population(60, LIF)
-  output = Population(2, LI)
-  Projection(input -> hidden, AllToAll, weight: normal(0, 3 / sqrt(30)), trainable)
-  Projection(hidden -> hidden, AllToAll, weight: normal(0, 3 / sqrt(60)), trainable)
-  Projection(hidden -> output, AllToAll, weight: normal(0, 3 / sqrt(60)), trainable)
-  train { readout: max_over_time(output.v); optimizer: adam(lr: 5e-3); epochs: 8; batch: 16 }
-}`);
-    const plan = planTraining(ir);
-    const data = randman({ classes: 2, samples: 200, seed: 7, units: 30, timeSteps: 50 });
+    const { plan, data } = await smallRandman();
     const res = await trainNetwork(new CpuTrainEngine(plan), data, {});
     expect(res.history[res.history.length - 1]!.train_loss).to.be.below(res.history[0]!.train_loss);
     expect(res.test_accuracy).to.be.at.least(0.9);

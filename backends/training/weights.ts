@@ -6,15 +6,16 @@
  *   /projections/NAME/mask     uint8   [rows][cols]: 1 where a synapse exists
  *                 attrs pre, post (population names), trainable (0/1)
  */
-import { renameSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { h5wasm, isHdf5, writeHdf5Atomically } from '../files.js';
+import { expandSlices } from '../../compiler/connect.js';
+import type { NetworkIR } from '../../compiler/ir/types.js';
 import type { TrainPlan } from './plan.js';
 
+export type DenseWeights = ReadonlyMap<string, { rows: number; cols: number; weight: Float64Array }>;
+
 export async function writeWeightsHdf5(path: string, plan: TrainPlan, weights: readonly Float64Array[]): Promise<void> {
-  const { default: h5wasm } = await import('h5wasm/node');
-  await h5wasm.ready;
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    const f = new h5wasm.File(tmp, 'w');
+  await writeHdf5Atomically(path, (f) => {
     f.create_attribute('format', 'snn-weights');
     f.create_attribute('version', 1);
     f.create_attribute('network', plan.ir.name);
@@ -27,45 +28,42 @@ export async function writeWeightsHdf5(path: string, plan: TrainPlan, weights: r
       pg.create_dataset({ name: 'weight', data: weights[i]!, shape: [p.rows, p.cols] });
       pg.create_dataset({ name: 'mask', data: p.mask, shape: [p.rows, p.cols], dtype: '<B' });
     });
-    f.close();
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  });
 }
 
 export class WeightsFileError extends Error {}
 
+const NOT_WEIGHTS = 'is not an snn weights file (snn train writes one: weights.h5)';
+
 /** Dense weights by projection name, from a file writeWeightsHdf5 wrote. */
 export async function readWeightsHdf5(path: string): Promise<Map<string, { rows: number; cols: number; weight: Float64Array }>> {
-  const { default: h5wasm } = await import('h5wasm/node');
-  await h5wasm.ready;
-  let f;
+  if (!existsSync(path)) throw new WeightsFileError(`${path}: no such file`);
+  if (!isHdf5(path)) throw new WeightsFileError(`${path} ${NOT_WEIGHTS}`);
+  const m = await h5wasm();
+  const f = new m.File(path, 'r');
   try {
-    f = new h5wasm.File(path, 'r');
-  } catch {
-    throw new WeightsFileError(`${path} is not an HDF5 file`);
-  }
-  try {
-    if (f.attrs.format?.value !== 'snn-weights') throw new WeightsFileError(`${path} is not an snn weights file (snn train writes one: weights.h5)`);
+    if (f.attrs.format?.value !== 'snn-weights') throw new WeightsFileError(`${path} ${NOT_WEIGHTS}`);
     const out = new Map<string, { rows: number; cols: number; weight: Float64Array }>();
     const g = f.get('projections');
-    if (!g || !('keys' in g)) throw new WeightsFileError(`${path} has no projections group`);
+    if (!(g instanceof m.Group)) throw new WeightsFileError(`${path} has no projections group`);
     for (const name of g.keys()) {
       const d = f.get(`projections/${name}/weight`);
-      if (!d || !('shape' in d) || !d.shape || d.shape.length !== 2) throw new WeightsFileError(`${path}: projections/${name}/weight is not a matrix`);
+      if (!(d instanceof m.Dataset) || d.shape?.length !== 2) throw new WeightsFileError(`${path}: projections/${name}/weight is not a matrix`);
       out.set(name, { rows: d.shape[0]!, cols: d.shape[1]!, weight: Float64Array.from(d.value as Float64Array) });
     }
     return out;
-  } catch (e) {
-    if (e instanceof WeightsFileError) throw e;
-    throw new WeightsFileError(`${path} is not an snn weights file (snn train writes one: weights.h5): ${e instanceof Error ? e.message : String(e)}`);
   } finally {
-    try {
-      f.close();
-    } catch {
-      // a file h5wasm could not open fully has nothing to close
-    }
+    f.close();
   }
+}
+
+/** Why `weights` do not fit the network's projections (a name it lacks, a shape), or undefined. */
+export function weightsMismatch(ir: NetworkIR, weights: DenseWeights): string | undefined {
+  for (const [name, w] of weights) {
+    const p = ir.projections.find((x) => x.name === name);
+    if (!p) return `it has weights for '${name}', and this network has no projection of that name`;
+    const [rows, cols] = [expandSlices(p.pre).length, expandSlices(p.post).length];
+    if (w.rows !== rows || w.cols !== cols) return `the weights of '${name}' are ${w.rows} × ${w.cols}, but it connects ${rows} × ${cols} neurons`;
+  }
+  return undefined;
 }

@@ -8,11 +8,10 @@
 import { expect } from 'chai';
 import type { NetworkIR } from '../../compiler/ir/types.js';
 import { CpuTrainEngine } from '../cpu/train.js';
-import { randman } from '../../stdlib/data/randman.js';
 import { crossEntropy } from '../training/loss.js';
 import { trainNetwork } from '../training/loop.js';
 import { planTraining } from '../training/plan.js';
-import { compileTrain, spikeSamples } from '../training/testing.js';
+import { compileTrain, smallRandman, spikeSamples } from '../training/testing.js';
 import { closeWebGpu, openWebGpu, webGpuRequired, type WebGpu } from './device.js';
 import { WebGpuTrainEngine } from './train.js';
 
@@ -95,21 +94,10 @@ describe('WebGPU training against the CPU reference', function () {
   }
 
   it('learns a small random-manifold task on the GPU', async () => {
-    const ir = compileTrain(`
-network small {
-  dt = 1 ms
-  seed = 3
-  input = Population(30, SpikeSourceArray) from randman(classes: 2, samples: 200, seed: 7, time_steps: 50)
-  hidden = Population(60, LIF)
-  output = Population(2, LI)
-  Projection(input -> hidden, AllToAll, weight: normal(0, 3 / sqrt(30)), trainable)
-  Projection(hidden -> hidden, AllToAll, weight: normal(0, 3 / sqrt(60)), trainable)
-  Projection(hidden -> output, AllToAll, weight: normal(0, 3 / sqrt(60)), trainable)
-  train { readout: max_over_time(output.v); optimizer: adam(lr: 5e-3); epochs: 8; batch: 16 }
-}`);
-    const engine = await WebGpuTrainEngine.create(planTraining(ir), gpu!);
+    const { plan, data } = await smallRandman();
+    const engine = await WebGpuTrainEngine.create(plan, gpu!);
     try {
-      const res = await trainNetwork(engine, randman({ classes: 2, samples: 200, seed: 7, units: 30, timeSteps: 50 }), {});
+      const res = await trainNetwork(engine, data, {});
       expect(res.backend).to.equal('webgpu');
       expect(res.test_accuracy).to.be.at.least(0.9);
     } finally {

@@ -16,6 +16,7 @@ import { STEP, type StepProgram } from '../../compiler/grad/step.js';
 import type { IRExpr } from '../../compiler/ir/types.js';
 import { specialize } from '../cpu/codegen.js';
 import type { SpikeSample } from '../../stdlib/data/dataset.js';
+import { initialState, inputSpikes, readoutAdjoint, readoutOverTime } from '../training/batch.js';
 import type { BatchForward, TrainEngine } from '../training/engine.js';
 import { TrainPlanError, type PlanPopulation, type TrainPlan } from '../training/plan.js';
 import { checkStorageSize, dispatch, emptyBuffer, pipeline, read, write } from './buffers.js';
@@ -66,7 +67,7 @@ export class WebGpuTrainEngine implements TrainEngine {
   private gwOff: number[] = [];
   private compiled = new Map<string, Compiled>();
   private current?: Compiled;
-  private argmax = new Int32Array(0);
+  private argmax: Int32Array = new Int32Array(0);
   storedBytes = 0;
 
   private constructor(
@@ -125,28 +126,27 @@ export class WebGpuTrainEngine implements TrainEngine {
   }
 
   private layout(B: number, T: number): Layout {
-    const pops = this.plan.populations;
-    let st = 0;
-    let ev = 0;
-    let adj = 0;
+    const ends = { st: 0, ev: 0, adj: 0 };
+    /** The offset of `n` more floats in an arena. */
+    const take = (arena: keyof typeof ends, n: number): number => (ends[arena] += n) - n;
     const L: Layout = { B, T, X: [], IN: [], S: [], CNT: [], AS: [], L: [], DC: [], GIN: [], RADJ: 0, st: 0, ev: 0, adj: 0 };
-    for (const p of pops) {
+    for (const p of this.plan.populations) {
       const BN = B * p.size;
-      const prog = p.program;
-      L.X.push((prog?.state ?? []).map(() => ((st += (T + 1) * BN), st - (T + 1) * BN)));
-      L.IN.push((prog?.ports ?? []).map(() => ((ev += T * BN), ev - T * BN)));
-      L.S.push(((ev += T * BN), ev - T * BN));
-      L.CNT.push(((ev += BN), ev - BN));
-      L.AS.push(((adj += T * BN), adj - T * BN));
-      L.L.push((prog?.state ?? []).map(() => ((adj += BN), adj - BN)));
-      L.DC.push(((adj += BN), adj - BN));
-      L.GIN.push((prog?.ports ?? []).map(() => ((adj += T * BN), adj - T * BN)));
+      const state = p.program?.state ?? [];
+      const ports = p.program?.ports ?? [];
+      L.X.push(state.map(() => take('st', (T + 1) * BN)));
+      L.IN.push(ports.map(() => take('ev', T * BN)));
+      L.S.push(take('ev', T * BN));
+      L.CNT.push(take('ev', BN));
+      L.AS.push(take('adj', T * BN));
+      L.L.push(state.map(() => take('adj', BN)));
+      L.DC.push(take('adj', BN));
+      L.GIN.push(ports.map(() => take('adj', T * BN)));
     }
-    L.RADJ = adj;
-    adj += (T + 1) * B * this.plan.readout.population.size;
-    L.st = Math.max(1, st);
-    L.ev = Math.max(1, ev);
-    L.adj = Math.max(1, adj);
+    L.RADJ = take('adj', (T + 1) * B * this.plan.readout.population.size);
+    L.st = Math.max(1, ends.st);
+    L.ev = Math.max(1, ends.ev);
+    L.adj = Math.max(1, ends.adj);
     return L;
   }
 
@@ -182,60 +182,25 @@ export class WebGpuTrainEngine implements TrainEngine {
     this.storedBytes = (L.st + L.ev) * 4;
     // the data population's spikes, initial state, zero counts
     const input = this.plan.input;
-    const Nin = input.size;
-    const S = new Float32Array(T * B * Nin);
-    samples.forEach((s, b) => {
-      for (let e = 0; e < s.steps.length; e++) {
-        const k = s.steps[e]!;
-        if (k >= 0 && k < T) S[(k * B + b) * Nin + s.units[e]!]! += 1;
-      }
-    });
-    write(this.gpu, c.buffers.ev, S, L.S[input.index]! * 4);
+    write(this.gpu, c.buffers.ev, inputSpikes(samples, T, input.size, new Float32Array(T * B * input.size)), L.S[input.index]! * 4);
     for (const p of this.plan.populations) {
+      if (!p.program) continue;
       write(this.gpu, c.buffers.ev, new Float32Array(B * p.size), L.CNT[p.index]! * 4);
-      p.program?.state.forEach((x, i) => {
-        const init = p.initial[x] ?? 0;
-        const X0 = new Float32Array(B * p.size);
-        for (let b = 0; b < B; b++) {
-          if (typeof init === 'number') X0.fill(init, b * p.size, (b + 1) * p.size);
-          else X0.set(init, b * p.size);
-        }
-        write(this.gpu, c.buffers.st, X0, L.X[p.index]![i]! * 4);
-      });
+      p.program.state.forEach((x, i) => write(this.gpu, c.buffers.st, initialState(p, x, B, new Float32Array(B * p.size)), L.X[p.index]![i]! * 4));
     }
     dispatch(this.gpu, c.forward, [this.wts, c.buffers.st, c.buffers.ev], [B]);
     const ro = this.plan.readout;
-    const No = ro.population.size;
     const counts = new Map<string, Float64Array>();
     for (const p of this.plan.populations) {
-      if (!p.program?.margin && !p.isInput) continue;
+      if (!p.program?.margin) continue;
       counts.set(p.name, Float64Array.from(await read(this.gpu, c.buffers.ev, Float32Array, { byteOffset: L.CNT[p.index]! * 4, length: B * p.size })));
     }
-    const out = new Float64Array(B * No);
-    if (ro.kind === 'spike_count') {
-      out.set(counts.get(ro.population.name)!);
-      return { readout: out, counts };
-    }
+    if (ro.kind === 'spike_count') return { readout: Float64Array.from(counts.get(ro.population.name)!), counts };
     const vi = ro.population.program!.state.indexOf(ro.variable);
-    const X = await read(this.gpu, c.buffers.st, Float32Array, { byteOffset: L.X[ro.population.index]![vi]! * 4, length: (T + 1) * B * No });
-    const BN = B * No;
-    if (ro.kind === 'last') for (let n = 0; n < BN; n++) out[n] = X[T * BN + n]!;
-    else if (ro.kind === 'mean_over_time') {
-      for (let k = 1; k <= T; k++) for (let n = 0; n < BN; n++) out[n]! += X[k * BN + n]!;
-      for (let n = 0; n < BN; n++) out[n]! /= T;
-    } else {
-      this.argmax = new Int32Array(BN);
-      out.fill(-Infinity);
-      for (let k = 1; k <= T; k++) {
-        for (let n = 0; n < BN; n++) {
-          if (X[k * BN + n]! > out[n]!) {
-            out[n] = X[k * BN + n]!;
-            this.argmax[n] = k;
-          }
-        }
-      }
-    }
-    return { readout: out, counts };
+    const X = await read(this.gpu, c.buffers.st, Float32Array, { byteOffset: L.X[ro.population.index]![vi]! * 4, length: (T + 1) * B * ro.population.size });
+    const r = readoutOverTime(ro.kind, X, T, B * ro.population.size);
+    this.argmax = r.argmax;
+    return { readout: r.values, counts };
   }
 
   async backward(dReadout: Float64Array, dCounts: ReadonlyMap<string, Float64Array>): Promise<Float64Array[]> {
@@ -248,15 +213,7 @@ export class WebGpuTrainEngine implements TrainEngine {
     const ro = this.plan.readout;
     const No = ro.population.size;
     // dL/d(readout variable) per step, and dL/d(count) per population
-    if (ro.kind !== 'spike_count') {
-      const R = zeros.subarray(L.RADJ, L.RADJ + (T + 1) * B * No);
-      const BN = B * No;
-      for (let n = 0; n < BN; n++) {
-        if (ro.kind === 'last') R[T * BN + n] = dReadout[n]!;
-        else if (ro.kind === 'mean_over_time') for (let k = 1; k <= T; k++) R[k * BN + n] = dReadout[n]! / T;
-        else R[this.argmax[n]! * BN + n] = dReadout[n]!;
-      }
-    }
+    if (ro.kind !== 'spike_count') readoutAdjoint(ro.kind, dReadout, this.argmax, T, B * No, zeros.subarray(L.RADJ, L.RADJ + (T + 1) * B * No));
     for (const p of this.plan.populations) {
       const dc = zeros.subarray(L.DC[p.index]!, L.DC[p.index]! + B * p.size);
       const given = dCounts.get(p.name);
@@ -317,10 +274,20 @@ class ShaderGen {
     };
   }
 
+  private readonly scalarCache = new Map<PlanPopulation, Map<string, number>>();
+
+  /** The population's scalar parameters, which the kernels take as literals. */
+  private scalars(p: PlanPopulation): Map<string, number> {
+    let m = this.scalarCache.get(p);
+    if (!m) {
+      m = new Map(Object.entries(p.params).filter((e): e is [string, number] => typeof e[1] === 'number'));
+      this.scalarCache.set(p, m);
+    }
+    return m;
+  }
+
   private expr(p: PlanPopulation, e: IRExpr, resolve: (n: string) => string): string {
-    const scalars = new Map<string, number>();
-    for (const [k, v] of Object.entries(p.params)) if (typeof v === 'number') scalars.set(k, v);
-    return wgsl(specialize(e, scalars), resolve);
+    return wgsl(specialize(e, this.scalars(p)), resolve);
   }
 
   private loads(p: PlanPopulation, prog: StepProgram, withInputs: boolean): string[] {
@@ -344,18 +311,14 @@ class ShaderGen {
         lines.push(
           `if (k >= ${pr.lag}u) {`,
           `  let s0 = ${this.L.S[pre.index]}u + ((k - ${pr.lag}u) * ${this.L.B}u + b) * ${pre.size}u;`,
-          `  for (var j = 0u; j < ${pr.rows}u; j++) { let c = ev[s0 + j]; if (c != 0.0) { acc${pr.port} += c * wts[${this.wOff[this.plan.projections.indexOf(pr)]}u + j * ${pr.cols}u + n]; } }`,
+          `  for (var j = 0u; j < ${pr.rows}u; j++) { let c = ev[s0 + j]; if (c != 0.0) { acc${pr.port} += c * wts[${this.wOff[pr.index]}u + j * ${pr.cols}u + n]; } }`,
           '}',
         );
       }
       prog.ports.forEach((port, pi) => lines.push(`ev[${this.at(this.L.IN[p.index]![pi]!, p, 'k')}] = acc${pi};`, `let ${wgslIdent('in', STEP.input(port))} = acc${pi};`));
       lines.push(...this.loads(p, prog, false));
       for (const a of prog.forward) lines.push(`let ${r(a.target)} = ${this.expr(p, a.expr, r)};`);
-      if (prog.spikeCondition) {
-        const scalars = new Map<string, number>();
-        for (const [k, v] of Object.entries(p.params)) if (typeof v === 'number') scalars.set(k, v);
-        lines.push(`let s = select(0.0, 1.0, ${wgslBool(specialize(prog.spikeCondition, scalars), r)});`);
-      } else lines.push('let s = 0.0;');
+      lines.push(prog.spikeCondition ? `let s = select(0.0, 1.0, ${wgslBool(specialize(prog.spikeCondition, this.scalars(p)), r)});` : 'let s = 0.0;');
       lines.push(`ev[${this.at(this.L.S[p.index]!, p, 'k')}] = s;`, `ev[${this.L.CNT[p.index]}u + b * ${p.size}u + n] += s;`);
       prog.state.forEach((x, i) => {
         const u = r(prog.updated[x]!);
@@ -415,7 +378,7 @@ class ShaderGen {
         `  for (var j = lid.x; j < ${pr.rows}u; j += ${WG}u) {`,
         '    var acc = 0.0;',
         `    let g0 = ${gin}u + (k * ${this.L.B}u + b) * ${post.size}u;`,
-        `    let w0 = ${this.wOff[this.plan.projections.indexOf(pr)]}u + j * ${pr.cols}u;`,
+        `    let w0 = ${this.wOff[pr.index]}u + j * ${pr.cols}u;`,
         `    for (var i = 0u; i < ${pr.cols}u; i++) { acc += wts[w0 + i] * adj[g0 + i]; }`,
         `    adj[${this.L.AS[pre.index]}u + ((k - ${pr.lag}u) * ${this.L.B}u + b) * ${pre.size}u + j] += acc;`,
         '  }',

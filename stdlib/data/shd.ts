@@ -11,9 +11,10 @@
  * largest label + 1. h5wasm 0.10 cannot decode float16, so vlen float16 arrays (as in the
  * published files) are read from the raw buffer here.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Dataset as H5Dataset } from 'h5wasm';
+import { isHdf5 } from '../../backends/files.js';
 import { binStep, DatasetError, makeSample, type SpikeDataset, type SpikeSample } from './dataset.js';
 
 export interface ShdOptions {
@@ -37,22 +38,6 @@ type H5 = typeof import('h5wasm/node');
 
 const HINT_LAYOUT =
   'an SHD file holds spikes/times (vlen float, seconds), spikes/units (vlen uint16) and labels (integer), one entry per sample; download shd_train.h5 / shd_test.h5 from https://zenkelab.org/datasets/ and gunzip them';
-
-/** HDF5's signature sits at byte 0, 512, 1024, 2048, … (HDF5 file format spec, superblock). */
-function isHdf5(path: string): boolean {
-  const sig = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const size = statSync(path).size;
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(8);
-    for (let at = 0; at + 8 <= size; at = at === 0 ? 512 : at * 2) {
-      if (readSync(fd, buf, 0, 8, at) === 8 && buf.equals(sig)) return true;
-    }
-    return false;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** IEEE 754 binary16 to a number. */
 function half(h: number): number {
@@ -100,7 +85,6 @@ export async function readShd(file: string, o: ShdOptions): Promise<SpikeDataset
   if (!(maxTime > 0) || !Number.isFinite(maxTime)) throw new RangeError(`readShd: maxTime must be a number of ms > 0, got ${maxTime}`);
   if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 0)) throw new RangeError(`readShd: limit must be a whole number >= 0, got ${o.limit}`);
   if (!existsSync(file) || !statSync(file).isFile()) throw new DatasetError(`${file}: no such file`, HINT_LAYOUT);
-  // h5wasm prints HDF5's error stack for files that are not HDF5: check the signature first.
   if (!isHdf5(file)) throw new DatasetError(`${file}: not an HDF5 file`, HINT_LAYOUT);
 
   const h5: H5 = await import('h5wasm/node');
