@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { compileText } from '../compiler/compile.js';
 import { CpuTrainEngine } from '../backends/cpu/train.js';
 import { planTraining } from '../backends/training/plan.js';
-import { SMALL_RANDMAN } from '../backends/training/testing.js';
+import { cosineSimilarity, SMALL_RANDMAN, teacherStudentTask } from '../backends/training/testing.js';
+import { writeSpikeFile } from '../stdlib/data/spike-file.js';
 import { readWeightsHdf5 } from '../backends/training/weights.js';
 
 const CLI = join(process.cwd(), 'dist', 'cli', 'snn.js');
@@ -69,6 +70,36 @@ describe('snn train', function () {
     expect(r.stderr).to.match(/shd\.snn:5:\d+: error SNN5302: cannot read the training data: .*missing\.h5/);
     expect(r.stderr).to.not.match(/at .*\.js:\d+/);
     expect(snn('train', file, '--epochs', 'many').code).to.equal(2);
+  });
+
+  it('trains to target spike trains read from a file (van_rossum), and a missing targets file is SNN5302 at the loss', async () => {
+    const d = dir();
+    const { data, teacher } = await teacherStudentTask();
+    writeSpikeFile(join(d, 'inputs.csv'), data, 1);
+    writeSpikeFile(join(d, 'teacher.csv'), { ...data, units: 4, samples: data.samples.map((s) => ({ label: 0, ...s.target! })) }, 1);
+    const src = `network student {
+  dt = 1 ms
+  seed = 2
+  input = Population(20, SpikeSourceArray) from spike_file(file: "inputs.csv")
+  output = Population(4, LIF)
+  Projection(input -> output, AllToAll, weight: normal(0, 0.5), trainable)
+  train {
+    readout: spike_count(output)
+    loss: van_rossum(tau: 10 ms, targets: "teacher.csv")
+    optimizer: adam(lr: 5e-2); epochs: 100; batch: 16; split: [0.75, 0, 0.25]
+  }
+}
+`;
+    writeFileSync(join(d, 'student.snn'), src);
+    const r = snn('train', join(d, 'student.snn'), '--backend', 'cpu', '--json', '-o', join(d, 'out'));
+    expect(r.code, r.stderr).to.equal(0);
+    const w = await readWeightsHdf5(join(d, 'out', 'weights.h5'));
+    expect(cosineSimilarity(w.get('projection0')!.weight, teacher)).to.be.at.least(0.95);
+    writeFileSync(join(d, 'missing.snn'), src.replace('teacher.csv', 'nowhere.csv'));
+    const m = snn('train', join(d, 'missing.snn'), '--backend', 'cpu', '-o', join(d, 'out2'));
+    expect(m.code).to.equal(1);
+    expect(m.stderr).to.match(/missing\.snn:9:11: error SNN5302: cannot read the training data: .*nowhere\.csv: no such file/);
+    expect(existsSync(join(d, 'out2'))).to.equal(false);
   });
 
   it('snn run --weights simulates the trained network: the spikes of the training forward pass with those weights', async () => {

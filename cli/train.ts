@@ -12,6 +12,7 @@ import { makeDiagnostic, sortDiagnostics, type Diagnostic } from '../lang/diagno
 import { fileStartRange, type Range } from '../lang/source.js';
 import { DatasetError } from '../stdlib/data/dataset.js';
 import { loadDataset } from '../backends/training/data.js';
+import { attachTargets } from '../backends/training/targets.js';
 import { createEngine, EngineUnavailable, type BackendChoice } from '../backends/training/select.js';
 import { trainNetwork, type EpochMetrics } from '../backends/training/loop.js';
 import { writeAtomically } from '../backends/files.js';
@@ -82,6 +83,14 @@ export async function trainCommand(file: string, opts: TrainCommandOptions): Pro
   } catch (e) {
     if (!(e instanceof DatasetError)) throw e;
     diagnostics.push(makeDiagnostic('DataNotReadable', file, at(`population:${plan.input.name}`), [e.message], { hint: e.hint }));
+    print(r.sources);
+    return EXIT_ERRORS;
+  }
+  try {
+    await attachTargets(plan.train.loss, data, { dt: plan.dt, outputs: plan.readout.population.size, baseDir: dirname(file) });
+  } catch (e) {
+    if (!(e instanceof DatasetError)) throw e;
+    diagnostics.push(makeDiagnostic('DataNotReadable', file, at('train:loss'), [e.message], { hint: e.hint }));
     print(r.sources);
     return EXIT_ERRORS;
   }

@@ -10,7 +10,8 @@
 import type { IRExpr } from '../../compiler/ir/types.js';
 import { STEP, type StepProgram } from '../../compiler/grad/step.js';
 import type { SpikeSample } from '../../stdlib/data/dataset.js';
-import type { BatchForward, TrainEngine } from '../training/engine.js';
+import type { BatchForward, OverTimeGradients, TrainEngine } from '../training/engine.js';
+import { lossReadsOverTime } from '../training/loss.js';
 import { initialState, inputSpikes, readoutAdjoint, readoutOverTime } from '../training/batch.js';
 import type { PlanPopulation, PlanProjection, TrainPlan } from '../training/plan.js';
 import { HELPERS, identifier, js, specialize } from './codegen.js';
@@ -190,7 +191,12 @@ export class CpuTrainEngine implements TrainEngine {
     }
     const counts = new Map<string, Float64Array>();
     for (const p of this.pops) if (p.plan.program?.margin) counts.set(p.plan.name, p.CNT);
-    return { readout: this.readout(B, T), counts };
+    const f: BatchForward = { readout: this.readout(B, T), counts };
+    const ro = this.plan.readout;
+    const reads = lossReadsOverTime(this.plan.train.loss);
+    if (reads === 'spikes') f.spikes = Float64Array.from(this.pops[ro.population.index]!.S);
+    if (reads === 'trace') f.trace = Float64Array.from(this.pops[ro.population.index]!.X[ro.population.program!.state.indexOf(ro.variable)]!);
+    return f;
   }
 
   /** IN[port][k] of `post` += the weights of the pre spikes of step k - delay. */
@@ -224,7 +230,7 @@ export class CpuTrainEngine implements TrainEngine {
     return r.values;
   }
 
-  async backward(dReadout: Float64Array, dCounts: ReadonlyMap<string, Float64Array>): Promise<Float64Array[]> {
+  async backward(dReadout: Float64Array, dCounts: ReadonlyMap<string, Float64Array>, overTime: OverTimeGradients = {}): Promise<Float64Array[]> {
     const B = this.batch;
     const T = this.steps;
     const grads = this.W.map((w) => new Float64Array(w.length));
@@ -252,6 +258,8 @@ export class CpuTrainEngine implements TrainEngine {
     const roVar = kind === 'spike_count' ? -1 : population.program!.state.indexOf(variable);
     // dL/d(readout variable) after each step
     const R = kind === 'spike_count' ? undefined : readoutAdjoint(kind, dReadout, this.argmax, T, roBN, new Float64Array((T + 1) * roBN));
+    if (R && overTime.dTrace) for (let i = 0; i < R.length; i++) R[i]! += overTime.dTrace[i]!;
+    if (overTime.dSpikes) ro.AS.set(overTime.dSpikes);
     for (let k = T - 1; k >= 0; k--) {
       for (const p of this.pops) {
         if (!p.kernels) continue;

@@ -8,6 +8,15 @@ import { DatasetError, type SpikeDataset } from '../../stdlib/data/dataset.js';
 import { randman } from '../../stdlib/data/randman.js';
 import { readShd } from '../../stdlib/data/shd.js';
 import { readSpikeFile } from '../../stdlib/data/spike-file.js';
+import type { TrainPlan } from './plan.js';
+import { attachTargets } from './targets.js';
+
+/** The data of a training plan: its input population's source, with the loss's targets attached. */
+export async function loadTrainingData(plan: TrainPlan, baseDir: string): Promise<SpikeDataset> {
+  const ds = await loadDataset(plan.train.input.source, { dt: plan.dt, units: plan.input.size, baseDir });
+  await attachTargets(plan.train.loss, ds, { dt: plan.dt, outputs: plan.readout.population.size, baseDir });
+  return ds;
+}
 
 export async function loadDataset(source: IRTrain['input']['source'], o: { dt: number; units: number; baseDir: string }): Promise<SpikeDataset> {
   const a = source.args;

@@ -12,6 +12,16 @@ export interface BatchForward {
   readout: Float64Array;
   /** Spike counts per sample and neuron of every spiking population, [batch][size]. */
   counts: Map<string, Float64Array>;
+  /** The readout population's spikes over time, [steps][batch][size], when the loss reads them (van Rossum). */
+  spikes?: Float64Array;
+  /** The readout variable over time, [steps + 1][batch][size], when the loss reads it (MSE to traces). */
+  trace?: Float64Array;
+}
+
+/** Gradients of a loss over time: dL/d(readout spikes) [steps][batch][size], dL/d(readout variable) [steps + 1][batch][size]. */
+export interface OverTimeGradients {
+  dSpikes?: Float64Array;
+  dTrace?: Float64Array;
 }
 
 export interface TrainEngine {
@@ -27,9 +37,10 @@ export interface TrainEngine {
   forward(samples: readonly SpikeSample[], steps: number): Promise<BatchForward>;
   /**
    * Gradients of the loss with respect to every projection's weights (zero for fixed ones and
-   * for unconnected pairs), given dL/d(readout) and dL/d(spike count) per population.
+   * for unconnected pairs), given dL/d(readout), dL/d(spike count) per population and the
+   * gradients of a loss over time.
    */
-  backward(dReadout: Float64Array, dCounts: ReadonlyMap<string, Float64Array>): Promise<Float64Array[]>;
+  backward(dReadout: Float64Array, dCounts: ReadonlyMap<string, Float64Array>, overTime?: OverTimeGradients): Promise<Float64Array[]>;
   /** Peak bytes held for the backward pass in the last batch (state over time, spikes). */
   readonly storedBytes: number;
   dispose(): void;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CounterRng, streamId } from '../../compiler/random/philox.js';
 import { splitDataset, type SpikeDataset, type SpikeSample } from '../../stdlib/data/dataset.js';
 import type { TrainEngine } from './engine.js';
-import { readoutLoss, regularize } from './loss.js';
+import { batchLoss, regularize } from './loss.js';
 import { learningRate, Optimizer } from './optimizer.js';
 
 export interface TrainOptions {
@@ -104,7 +104,7 @@ export async function trainNetwork(engine: TrainEngine, data: SpikeDataset, opts
     for (let s = 0; s < samples.length; s += B) {
       const batch = samples.slice(s, s + B);
       const f = await engine.forward(batch, T);
-      const l = readoutLoss(train.loss, f.readout, batch.map((x) => x.label), outputs);
+      const l = batchLoss(train.loss, f, batch, T, outputs, plan.dt);
       loss += l.loss * batch.length;
       correct += l.correct;
     }
@@ -112,6 +112,9 @@ export async function trainNetwork(engine: TrainEngine, data: SpikeDataset, opts
   };
 
   const t0 = performance.now();
+  // the largest training batch's state for the backward pass (evaluation keeps none)
+  let peakBytes = 0;
+  let peakBatch = 1;
   let trained = 0;
   let lastLoss = NaN;
   let lastAcc = NaN;
@@ -124,9 +127,9 @@ export async function trainNetwork(engine: TrainEngine, data: SpikeDataset, opts
     let correct = 0;
     for (let k = 0; k < batches; k++) {
       const batch = order.slice(k * B, (k + 1) * B).map((i) => split.train[i]!);
-      const labels = batch.map((x) => x.label);
       const f = await engine.forward(batch, T);
-      const l = readoutLoss(train.loss, f.readout, labels, outputs);
+      if (engine.storedBytes > peakBytes) [peakBytes, peakBatch] = [engine.storedBytes, batch.length];
+      const l = batchLoss(train.loss, f, batch, T, outputs, plan.dt);
       let loss = l.loss;
       const dCounts = new Map<string, Float64Array>();
       for (const r of train.regularizers) {
@@ -136,7 +139,7 @@ export async function trainNetwork(engine: TrainEngine, data: SpikeDataset, opts
         dCounts.set(r.population, d);
         loss += regularize(r, counts, batch.length, counts.length / batch.length, d);
       }
-      const grads = await engine.backward(l.grad, dCounts);
+      const grads = await engine.backward(l.grad, dCounts, { ...(l.dSpikes ? { dSpikes: l.dSpikes } : {}), ...(l.dTrace ? { dTrace: l.dTrace } : {}) });
       const W = engine.weights();
       optimizer.step(trainable.map((i) => W[i]!), trainable.map((i) => grads[i]!), lr);
       engine.setWeights(W);
@@ -176,7 +179,7 @@ export async function trainNetwork(engine: TrainEngine, data: SpikeDataset, opts
   }
   const test = await evaluate(split.test);
   const seconds = (performance.now() - t0) / 1000;
-  const neuronSteps = plan.populations.reduce((a, p) => a + (p.program ? p.size : 0), 0) * T * Math.min(B, Math.max(1, split.train.length));
+  const neuronSteps = plan.populations.reduce((a, p) => a + (p.program ? p.size : 0), 0) * T * peakBatch;
   const last = history[history.length - 1];
   return {
     backend: engine.backend,
@@ -189,8 +192,8 @@ export async function trainNetwork(engine: TrainEngine, data: SpikeDataset, opts
     test_accuracy: test.accuracy,
     samples_per_s: trained > 0 ? trained / seconds : 0,
     seconds,
-    stored_bytes: engine.storedBytes,
-    bytes_per_neuron_step: engine.storedBytes / Math.max(1, neuronSteps),
+    stored_bytes: peakBytes,
+    bytes_per_neuron_step: peakBytes / Math.max(1, neuronSteps),
     samples: { train: split.train.length, validation: split.validation.length, test: split.test.length },
     history,
     weights: engine.weights(),

@@ -89,6 +89,12 @@ export function planTraining(ir: NetworkIR): TrainPlan {
     throw new TrainPlanError(`the readout reads '${train.readout.variable}', which '${rp.model.name}' has no state variable of that name`, `population:${rp.name}`);
   }
   if (train.readout.kind === 'spike_count' && !rp.program?.margin) throw new TrainPlanError(`the readout counts spikes of '${rp.name}', whose model never spikes`, `population:${rp.name}`);
+  if (train.loss.kind === 'van_rossum' && !rp.program?.margin) {
+    throw new TrainPlanError(`the van_rossum loss compares spikes of '${rp.name}', whose model never spikes`, `population:${rp.name}`, 'read out a spiking population, e.g. readout: spike_count(output)');
+  }
+  if (train.loss.kind === 'mse' && train.loss.targets && train.readout.kind === 'spike_count') {
+    throw new TrainPlanError('mse with target traces compares a state variable over time, but the readout counts spikes', `population:${rp.name}`, 'read out a variable, e.g. readout: last(output.v)');
+  }
   if (ir.currentSources.length > 0) throw new TrainPlanError('training does not take current sources yet', 'current:0', 'remove the inject statements, or model the input as a population');
   return {
     ir,

@@ -9,11 +9,10 @@ import { compileText } from '../../compiler/compile.js';
 import type { NetworkIR } from '../../compiler/ir/types.js';
 import { simulate } from '../cpu/simulate.js';
 import { CpuTrainEngine } from '../cpu/train.js';
-import { crossEntropy, regularize } from './loss.js';
 import { trainNetwork } from './loop.js';
 import { Optimizer } from './optimizer.js';
 import { planTraining, TrainPlanError } from './plan.js';
-import { compileTrain, smallRandman, spikeSamples } from './testing.js';
+import { compileTrain, cosineSimilarity, finiteDifferenceError, smallRandman, spikeSamples, teacherStudentTask } from './testing.js';
 
 const NET = (hidden: string, extra = '', train = 'readout: max_over_time(output.v)'): string => `
 neuron QIF {
@@ -39,45 +38,7 @@ network t {
 }`;
 
 async function checkFiniteDifferences(ir: NetworkIR, beta: number, regularizer = false): Promise<number> {
-  const plan = planTraining(ir);
-  const engine = new CpuTrainEngine(plan, { smoothSpikes: beta });
-  const samples = spikeSamples(3, 6, 30);
-  const labels = samples.map((s) => s.label);
-  const loss = async (): Promise<{ loss: number; grad: Float64Array; dCounts: Map<string, Float64Array> }> => {
-    const f = await engine.forward(samples, 30);
-    const l = crossEntropy(f.readout, labels, 2);
-    const dCounts = new Map<string, Float64Array>();
-    let total = l.loss;
-    if (regularizer) {
-      const d = new Float64Array(15);
-      total += regularize({ population: 'hidden', weight: 0.01, per: 'neuron', power: 2 }, f.counts.get('hidden')!, 3, 5, d);
-      dCounts.set('hidden', d);
-    }
-    return { loss: total, grad: l.grad, dCounts };
-  };
-  const l0 = await loss();
-  const grads = await engine.backward(l0.grad, l0.dCounts);
-  let worst = 0;
-  for (const [p, W] of engine.weights().entries()) {
-    if (!plan.projections[p]!.trainable) continue;
-    let num = 0;
-    let den = 0;
-    for (let q = 0; q < W.length; q++) {
-      const h = 1e-6;
-      const w0 = W[q]!;
-      W[q] = w0 + h;
-      const lp = (await loss()).loss;
-      W[q] = w0 - h;
-      const lm = (await loss()).loss;
-      W[q] = w0;
-      const fd = (lp - lm) / (2 * h);
-      num = Math.max(num, Math.abs(fd - grads[p]![q]!));
-      den = Math.max(den, Math.abs(fd));
-    }
-    expect(den, `projection ${p} has a gradient`).to.be.greaterThan(1e-6);
-    worst = Math.max(worst, num / den);
-  }
-  return worst;
+  return finiteDifferenceError(planTraining(ir), beta, spikeSamples(3, 6, 30), 30, regularizer);
 }
 
 describe('training on the CPU (float64 BPTT)', () => {
@@ -140,5 +101,16 @@ describe('training on the CPU (float64 BPTT)', () => {
     const res = await trainNetwork(new CpuTrainEngine(plan), data, {});
     expect(res.history[res.history.length - 1]!.train_loss).to.be.below(res.history[0]!.train_loss);
     expect(res.test_accuracy).to.be.at.least(0.9);
+  });
+
+  it('teacher-student: a student recovers the teacher’s weights from its output spikes (cosine ≥ 0.95)', async function () {
+    this.timeout(60000);
+    const { plan, data, teacher } = await teacherStudentTask();
+    const student = new CpuTrainEngine(plan);
+    const before = cosineSimilarity(student.weights()[0]!, teacher);
+    const res = await trainNetwork(student, data, {});
+    expect(before, 'the student starts elsewhere').to.be.below(0.5);
+    expect(res.test_loss, 'held-out van Rossum distance').to.be.below(res.history[0]!.train_loss / 5);
+    expect(cosineSimilarity(student.weights()[0]!, teacher)).to.be.at.least(0.95);
   });
 });

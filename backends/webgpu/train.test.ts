@@ -8,10 +8,10 @@
 import { expect } from 'chai';
 import type { NetworkIR } from '../../compiler/ir/types.js';
 import { CpuTrainEngine } from '../cpu/train.js';
-import { crossEntropy } from '../training/loss.js';
+import { batchLoss, crossEntropy } from '../training/loss.js';
 import { trainNetwork } from '../training/loop.js';
 import { planTraining } from '../training/plan.js';
-import { compileTrain, smallRandman, spikeSamples } from '../training/testing.js';
+import { compileTrain, cosineSimilarity, smallRandman, spikeSamples, teacherStudentTask } from '../training/testing.js';
 import { closeWebGpu, openWebGpu, webGpuRequired, type WebGpu } from './device.js';
 import { WebGpuTrainEngine } from './train.js';
 
@@ -100,6 +100,50 @@ describe('WebGPU training against the CPU reference', function () {
       const res = await trainNetwork(engine, data, {});
       expect(res.backend).to.equal('webgpu');
       expect(res.test_accuracy).to.be.at.least(0.9);
+    } finally {
+      engine.dispose();
+    }
+  });
+
+  it('van Rossum loss over time: the same gradients as the CPU within 1e-3 (recurrent LIF, spiking output)', async () => {
+    const src = net('LIF', '', 'Projection(hidden -> hidden, AllToAll, weight: normal(0, 1), trainable)')
+      .replace('output = Population(3, LI)', 'output = Population(3, LIF)')
+      .replace('weight: normal(0, 1), trainable)\n', 'weight: normal(0, 3), trainable)\n')
+      .replace('readout: max_over_time(output.v)', 'readout: spike_count(output); loss: van_rossum(tau: 5 ms, targets: "t.csv")');
+    const plan = planTraining(compileTrain(src));
+    const cpu = new CpuTrainEngine(plan);
+    const gpuEngine = await WebGpuTrainEngine.create(plan, gpu!);
+    try {
+      const T = 60;
+      const samples = spikeSamples(4, 12, T);
+      samples.forEach((s, b) => (s.target = { steps: Int32Array.from([5 + b, 20, 41]), units: Int32Array.from([0, 1, 2]) }));
+      const fc = await cpu.forward(samples, T);
+      const fg = await gpuEngine.forward(samples, T);
+      expect([...fg.spikes!]).to.deep.equal([...fc.spikes!]);
+      const l = batchLoss(plan.train.loss, fc, samples, T, 3, plan.dt);
+      const gc = await cpu.backward(l.grad, new Map(), { dSpikes: l.dSpikes! });
+      const gg = await gpuEngine.backward(l.grad, new Map(), { dSpikes: l.dSpikes! });
+      gc.forEach((g, p) => {
+        let num = 0;
+        let den = 0;
+        g.forEach((x, q) => {
+          num = Math.max(num, Math.abs(x - gg[p]![q]!));
+          den = Math.max(den, Math.abs(x));
+        });
+        expect(den, `projection ${p} has a gradient`).to.be.greaterThan(0);
+        expect(num / den, `projection ${p}`).to.be.at.most(1e-3);
+      });
+    } finally {
+      gpuEngine.dispose();
+    }
+  });
+
+  it('teacher-student on the GPU: the student recovers the teacher’s weights (cosine ≥ 0.95)', async () => {
+    const { plan, data, teacher } = await teacherStudentTask({ epochs: 60 });
+    const engine = await WebGpuTrainEngine.create(plan, gpu!);
+    try {
+      await trainNetwork(engine, data, {});
+      expect(cosineSimilarity(engine.weights()[0]!, teacher)).to.be.at.least(0.95);
     } finally {
       engine.dispose();
     }

@@ -17,7 +17,8 @@ import type { IRExpr } from '../../compiler/ir/types.js';
 import { specialize } from '../cpu/codegen.js';
 import type { SpikeSample } from '../../stdlib/data/dataset.js';
 import { initialState, inputSpikes, readoutAdjoint, readoutOverTime } from '../training/batch.js';
-import type { BatchForward, TrainEngine } from '../training/engine.js';
+import { lossReadsOverTime } from '../training/loss.js';
+import type { BatchForward, OverTimeGradients, TrainEngine } from '../training/engine.js';
 import { TrainPlanError, type PlanPopulation, type TrainPlan } from '../training/plan.js';
 import { checkStorageSize, dispatch, emptyBuffer, pipeline, read, write } from './buffers.js';
 import type { WebGpu } from './device.js';
@@ -195,15 +196,23 @@ export class WebGpuTrainEngine implements TrainEngine {
       if (!p.program?.margin) continue;
       counts.set(p.name, Float64Array.from(await read(this.gpu, c.buffers.ev, Float32Array, { byteOffset: L.CNT[p.index]! * 4, length: B * p.size })));
     }
-    if (ro.kind === 'spike_count') return { readout: Float64Array.from(counts.get(ro.population.name)!), counts };
+    const f: BatchForward = { readout: new Float64Array(0), counts };
+    const reads = lossReadsOverTime(this.plan.train.loss);
+    if (reads === 'spikes') f.spikes = Float64Array.from(await read(this.gpu, c.buffers.ev, Float32Array, { byteOffset: L.S[ro.population.index]! * 4, length: T * B * ro.population.size }));
+    if (ro.kind === 'spike_count') {
+      f.readout = Float64Array.from(counts.get(ro.population.name)!);
+      return f;
+    }
     const vi = ro.population.program!.state.indexOf(ro.variable);
     const X = await read(this.gpu, c.buffers.st, Float32Array, { byteOffset: L.X[ro.population.index]![vi]! * 4, length: (T + 1) * B * ro.population.size });
     const r = readoutOverTime(ro.kind, X, T, B * ro.population.size);
     this.argmax = r.argmax;
-    return { readout: r.values, counts };
+    f.readout = r.values;
+    if (reads === 'trace') f.trace = Float64Array.from(X);
+    return f;
   }
 
-  async backward(dReadout: Float64Array, dCounts: ReadonlyMap<string, Float64Array>): Promise<Float64Array[]> {
+  async backward(dReadout: Float64Array, dCounts: ReadonlyMap<string, Float64Array>, overTime: OverTimeGradients = {}): Promise<Float64Array[]> {
     const c = this.current;
     if (!c) throw new Error('backward before forward');
     const L = c.layout;
@@ -213,7 +222,11 @@ export class WebGpuTrainEngine implements TrainEngine {
     const ro = this.plan.readout;
     const No = ro.population.size;
     // dL/d(readout variable) per step, and dL/d(count) per population
-    if (ro.kind !== 'spike_count') readoutAdjoint(ro.kind, dReadout, this.argmax, T, B * No, zeros.subarray(L.RADJ, L.RADJ + (T + 1) * B * No));
+    if (ro.kind !== 'spike_count') {
+      const R = readoutAdjoint(ro.kind, dReadout, this.argmax, T, B * No, zeros.subarray(L.RADJ, L.RADJ + (T + 1) * B * No));
+      if (overTime.dTrace) for (let i = 0; i < R.length; i++) R[i]! += overTime.dTrace[i]!;
+    }
+    if (overTime.dSpikes) zeros.set(overTime.dSpikes, L.AS[ro.population.index]!);
     for (const p of this.plan.populations) {
       const dc = zeros.subarray(L.DC[p.index]!, L.DC[p.index]! + B * p.size);
       const given = dCounts.get(p.name);
@@ -390,6 +403,8 @@ class ShaderGen {
       this.header(['read> wts: array<f32>', 'read_write> st: array<f32>', 'read_write> ev: array<f32>', 'read_write> adj: array<f32>']),
       `@compute @workgroup_size(${WG})`,
       'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {',
+      // a network without hidden projections reads no weights here, but the bind group binds them
+      '  _ = &wts;',
       '  let b = wid.x;',
       `  for (var kk = 0u; kk < ${this.L.T}u; kk++) {`,
       `    let k = ${this.L.T - 1}u - kk;`,

@@ -178,7 +178,8 @@ export function lowerTrain(block: A.TrainBlock, ctx: TrainContext): IRTrain {
     const f = spE.items.map((x) => number(x));
     const total = f[0]! + f[1]! + f[2]!;
     if (f.some((x) => x < 0) || Math.abs(total - 1) > 1e-9 || f[0] === 0 || f[2] === 0) {
-      throw new LowerError(`split fractions must be >= 0, with train and test > 0, and add up to 1; they add up to ${total}`, spE.range);
+      const why = f.some((x) => x < 0) ? 'a fraction is negative' : Math.abs(total - 1) > 1e-9 ? `they add up to ${total}` : f[0] === 0 ? 'the train fraction is 0' : 'the test fraction is 0';
+      throw new LowerError(`split fractions must be >= 0, with train and test > 0, and add up to 1; ${why}`, spE.range);
     }
     split = [f[0]!, f[1]!, f[2]!];
   }

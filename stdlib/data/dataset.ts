@@ -15,6 +15,10 @@ export interface SpikeSample {
   /** sorted by step, then unit */
   steps: Int32Array;
   units: Int32Array;
+  /** Target spike trains of the readout population (the van Rossum loss), binned like the input. */
+  target?: { steps: Int32Array; units: Int32Array };
+  /** Target trace of the readout variable (MSE to traces), [steps][outputs] row-major. */
+  trace?: Float64Array;
 }
 
 export interface SpikeDataset {
