@@ -3,6 +3,7 @@
  *
  *   npx tsx bench/train-speed.ts [--quick] [--batch 256] [--iters 3] [--no-webgpu] [--no-torch]
  *       [--torch-threads 1] [--weight-scale-randman 5.7] [--weight-scale-shd 4.6]
+ *       [--surrogate fast_sigmoid|triangle]
  *
  * Two networks, SpyTorch's shapes (bench/peers/README.md §bench): randman, 100 → 200 recurrent
  * LIF → 2 LI, T = 200, each input unit firing once per sample at a random step; and SHD-size,
@@ -54,7 +55,7 @@ import { benchArgs, wholeNumber } from './common.js';
 const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const PYTHON = '/usr/bin/python3';
 const PEER = path.join('bench', 'peers', 'torch_snn.py');
-const USAGE = 'npx tsx bench/train-speed.ts [--quick] [--batch 256] [--iters 3] [--no-webgpu] [--no-torch] [--torch-threads 1] [--weight-scale-randman 5.7] [--weight-scale-shd 4.6]';
+const USAGE = 'npx tsx bench/train-speed.ts [--quick] [--batch 256] [--iters 3] [--no-webgpu] [--no-torch] [--torch-threads 1] [--weight-scale-randman 5.7] [--weight-scale-shd 4.6] [--surrogate fast_sigmoid|triangle]';
 const args = benchArgs(
   {
     quick: { type: 'boolean' },
@@ -65,12 +66,23 @@ const args = benchArgs(
     'torch-threads': { type: 'string' },
     'weight-scale-randman': { type: 'string' },
     'weight-scale-shd': { type: 'string' },
+    surrogate: { type: 'string' },
   },
   USAGE,
 );
 const B = wholeNumber(args.batch, 'batch', args.quick ? 32 : 256);
 const ITERS = wholeNumber(args.iters, 'iters', args.quick ? 2 : 3);
 const TORCH_THREADS = wholeNumber(args['torch-threads'], 'torch-threads', 1);
+/** The surrogate, on both sides: fast_sigmoid (SpyTorch's) or triangle (compact support, which snn's CPU engine exploits). */
+const SURROGATES: Record<string, { snn: string; torch: string }> = {
+  fast_sigmoid: { snn: 'fast_sigmoid(beta: 100)', torch: 'fast_sigmoid:beta=100' },
+  triangle: { snn: 'triangle(width: 0.3)', torch: 'triangle:width=0.3' },
+};
+const SURROGATE = SURROGATES[args.surrogate ?? 'fast_sigmoid'];
+if (!SURROGATE) {
+  console.error(`--surrogate must be one of ${Object.keys(SURROGATES).join(', ')}, got '${args.surrogate}'\nusage: ${USAGE}`);
+  process.exit(2);
+}
 const scale = (raw: string | undefined, name: string, fallback: number): number => {
   if (raw === undefined) return fallback;
   const x = Number(raw);
@@ -111,7 +123,7 @@ network train_speed_${n.name} {
   train {
     readout: max_over_time(output.v)
     loss: cross_entropy
-    surrogate: fast_sigmoid(beta: 100)
+    surrogate: ${SURROGATE.snn}
     optimizer: adam(lr: 2e-3)
     batch: ${B}
   }
@@ -202,7 +214,7 @@ interface TorchResult {
 }
 
 function torch(n: Net, weightScale: number, dtype: string, iters: number): TorchResult {
-  const argv = [PEER, 'bench', '--net', n.name, '--batch', String(B), '--iters', String(iters), '--threads', String(TORCH_THREADS), '--dtype', dtype, '--weight-scale', String(weightScale)];
+  const argv = [PEER, 'bench', '--net', n.name, '--batch', String(B), '--iters', String(iters), '--threads', String(TORCH_THREADS), '--dtype', dtype, '--weight-scale', String(weightScale), '--surrogate', SURROGATE.torch];
   const r = spawnSync(PYTHON, argv, { cwd: REPO, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   if (r.error || r.status !== 0) {
     console.error(`FAIL: ${PYTHON} ${argv.join(' ')}: ${r.error?.message ?? `exit ${r.status}`}\n${(r.stderr ?? '').slice(-3000)}`);
@@ -252,7 +264,7 @@ interface Row {
   bytesPerNeuronStep: number;
 }
 
-console.log(`Training speed, forward + backward + Adam per batch of ${B} (1 warm-up, ${ITERS} timed iterations${args.quick ? ', --quick' : ''})`);
+console.log(`Training speed, forward + backward + Adam per batch of ${B} (1 warm-up, ${ITERS} timed iterations${args.quick ? ', --quick' : ''}), surrogate ${SURROGATE.snn} on both sides`);
 console.log('randman: 100 -> 200 recurrent LIF -> 2 LI, T 200;  shd: 700 -> 200 recurrent LIF -> 20 LI, T 100 (generated input, p 0.015)\n');
 
 let gpuNote = '';

@@ -9,6 +9,7 @@ import { compileText } from '../../compiler/compile.js';
 import type { NetworkIR } from '../../compiler/ir/types.js';
 import { simulate } from '../cpu/simulate.js';
 import { CpuTrainEngine } from '../cpu/train.js';
+import { crossEntropy } from './loss.js';
 import { trainNetwork } from './loop.js';
 import { Optimizer } from './optimizer.js';
 import { planTraining, TrainPlanError } from './plan.js';
@@ -51,6 +52,26 @@ describe('training on the CPU (float64 BPTT)', () => {
     const ir = compileTrain(NET('QIF', '', 'readout: mean_over_time(output.v); surrogate: sigmoid(beta: 4); reset_gradient: true'));
     expect(ir.models.QIF!.integrator.method).to.equal('rk4');
     expect(await checkFiniteDifferences(ir, 4)).to.be.below(1e-4);
+  });
+
+  it('with a compact surrogate (triangle), skipping the spike adjoint where σ\' = 0 changes no gradient', async () => {
+    const plan = planTraining(compileTrain(NET('LIF', 'Projection(hidden -> hidden, AllToAll, weight: normal(0, 1), trainable)', 'readout: max_over_time(output.v); surrogate: triangle(width: 0.3)')));
+    const samples = spikeSamples(4, 6, 40);
+    const grads = async (skip: boolean): Promise<{ g: Float64Array[]; skipped: number }> => {
+      const e = new CpuTrainEngine(plan, { skipZeroSurrogate: skip });
+      const f = await e.forward(samples, 40);
+      const g = await e.backward(crossEntropy(f.readout, samples.map((s) => s.label), 2).grad, new Map());
+      const G = (e as unknown as { pops: { G?: Uint8Array }[] }).pops[1]!.G;
+      return { g, skipped: G ? G.filter((x) => x === 0).length / G.length : 0 };
+    };
+    const all = await grads(false);
+    const sparse = await grads(true);
+    expect(all.skipped).to.equal(0);
+    expect(sparse.skipped, 'most neuron-steps are outside the surrogate').to.be.above(0.5);
+    all.g.forEach((g, p) => {
+      expect(g.some((x) => x !== 0), `projection ${p} has a gradient`).to.equal(true);
+      g.forEach((x, q) => expect(sparse.g[p]![q]).to.be.closeTo(x, 1e-12 * Math.max(1, Math.abs(x))));
+    });
   });
 
   it('runs the forward pass of the simulation: the same spikes as snn run for the same input', async () => {

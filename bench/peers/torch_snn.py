@@ -433,6 +433,8 @@ def cmd_bench(argv):
     ap.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
     ap.add_argument('--dtype', choices=['float32', 'float64'], default='float32')
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--surrogate', default='fast_sigmoid:beta=100',
+                    help='NAME[:key=value,...], e.g. triangle:width=0.3 (default SpyTorch\'s fast_sigmoid:beta=100)')
     ap.add_argument('--weight-scale', type=float, default=0.2,
                     help='weights ~ normal(0, scale/sqrt(fan_in)) (SpyTorch T3/T4: 0.2)')
     a = ap.parse_args(argv)
@@ -464,7 +466,9 @@ def cmd_bench(argv):
     W2 = (torch.randn((N, No), generator=gen) * (ws / math.sqrt(N))).to(dev, dtype).requires_grad_(True)
     cfg = {'dt': 1e-3, 'tau_mem': 10e-3, 'tau_syn': 5e-3, 'v_th': 1.0, 'v_reset': 0.0,
            'readout': 'max_over_time', 'reset_gradient': False, 'reg_weight': 0.0, 'labels': labels}
-    spike_fn = surrogate_spike_fn(*parse_surrogate({'name': 'fast_sigmoid', 'beta': 100.0}))
+    sname, _, sparams = a.surrogate.partition(':')
+    sspec = {'name': sname, **{k: float(v) for k, v in (kv.split('=') for kv in sparams.split(',') if kv)}}
+    spike_fn = surrogate_spike_fn(*parse_surrogate(sspec))
     opt = torch.optim.Adam([W1, V, W2], lr=2e-3, betas=(0.9, 0.999))
 
     def train_step():
@@ -494,7 +498,7 @@ def cmd_bench(argv):
         'samples_per_s': B * a.iters / seconds, 'seconds_per_iter': seconds / a.iters,
         'peak_memory_bytes': peak, 'peak_memory_what': peak_what,
         'torch': torch.__version__, 'threads': torch.get_num_threads(),
-        'iters': a.iters, 'weight_scale': ws, 'hidden_spikes_per_neuron_step': rate,
+        'iters': a.iters, 'weight_scale': ws, 'hidden_spikes_per_neuron_step': rate, 'surrogate': a.surrogate,
     }))
 
 

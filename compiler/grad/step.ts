@@ -51,6 +51,12 @@ export interface StepProgram {
    * $adj:x, and assigns $dx:x and $din:p.
    */
   backward: IRAssign[];
+  /**
+   * σ'(m) over the forward temporaries, when the spike's adjoint $adjs enters the backward step
+   * only as $adjs · σ'(m) (reset detached): where it is 0 (outside a compact surrogate's support),
+   * the step ignores $adjs, so a backend need not compute it.
+   */
+  spikeGate?: IRExpr;
 }
 
 export class StepError extends Error {}
@@ -147,6 +153,7 @@ export function stepProgram(model: IRNeuronModel, opts: StepOptions): StepProgra
   if (margin) program.margin = margin;
   if (spikeCondition) program.spikeCondition = spikeCondition;
   program.backward = adjoint(program, opts);
+  if (margin && !opts.resetGradient) program.spikeGate = surrogateExpr(opts.surrogate, { ref: margin });
   return program;
 }
 
