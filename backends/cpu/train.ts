@@ -45,17 +45,25 @@ export function compileKernels(pop: PlanPopulation, prog: StepProgram, smoothSpi
   const portIndex = new Map(prog.ports.map((p, i) => [STEP.input(p), i]));
   const resolve = (name: string): string => {
     const a = arrayIndex.get(name);
-    if (a !== undefined) return `PA[${a}][j]`;
+    if (a !== undefined) return `PA${a}[j]`;
     if (stateIndex.has(name)) return identifier('x', name);
     if (portIndex.has(name)) return identifier('in', name);
     return identifier('l', name);
   };
   const expr = (e: IRExpr): string => js(specialize(e, scalars), resolve);
   const loads = [
-    ...prog.state.map((x, i) => `const ${identifier('x', x)} = X[${i}][o0 + n];`),
-    ...prog.ports.map((p, i) => `const ${identifier('in', STEP.input(p))} = IN[${i}][o0 + n];`),
+    ...prog.state.map((x, i) => `const ${identifier('x', x)} = X${i}[o0 + n];`),
+    ...prog.ports.map((p, i) => `const ${identifier('in', STEP.input(p))} = IN${i}[o0 + n];`),
   ];
-  const loop = (body: string[]): string => [
+  // the arrays out of their lists once per call, so that the loop indexes typed arrays directly
+  const hoist = (backward: boolean): string[] => [
+    ...prog.state.map((_, i) => `const X${i} = X[${i}];`),
+    ...prog.ports.map((_, i) => `const IN${i} = IN[${i}];`),
+    ...arrays.map((_, i) => `const PA${i} = PA[${i}];`),
+    ...(backward ? [...prog.state.map((_, i) => `const L${i} = L[${i}];`), ...prog.ports.map((_, i) => `const GIN${i} = GIN[${i}];`)] : []),
+  ];
+  const loop = (body: string[], backward: boolean): string => [
+    ...hoist(backward),
     'const o0 = k * BN, o1 = o0 + BN;',
     'for (let n = 0, j = 0; n < BN; n++, j = (j + 1 === N ? 0 : j + 1)) {',
     ...loads.map((l) => `  ${l}`),
@@ -74,21 +82,21 @@ export function compileKernels(pop: PlanPopulation, prog: StepProgram, smoothSpi
     const u = resolve(prog.updated[x]!);
     const r = prog.reset[x];
     const mixed = smoothSpikes !== undefined ? `s * ${r && resolve(r)} + (1 - s) * ${u}` : `s ? ${r && resolve(r)} : ${u}`;
-    fwd.push(`X[${i}][o1 + n] = ${r ? mixed : u};`);
+    fwd.push(`X${i}[o1 + n] = ${r ? mixed : u};`);
   }
   // backward: recompute, then the adjoint assignments
   const bwd: string[] = [
     `const ${identifier('l', STEP.spike)} = S[o0 + n];`,
     `const ${identifier('l', STEP.adjSpike)} = AS[o0 + n] + DC[n];`,
-    ...prog.state.map((x, i) => `const ${identifier('l', STEP.adjState(x))} = L[${i}][n];`),
+    ...prog.state.map((x, i) => `const ${identifier('l', STEP.adjState(x))} = L${i}[n];`),
   ];
   for (const a of prog.backward) {
-    if (a.target.startsWith('$dx:')) bwd.push(`L[${stateIndex.get(a.target.slice(4))}][n] = ${expr(a.expr)};`);
-    else if (a.target.startsWith('$din:')) bwd.push(`GIN[${prog.ports.indexOf(a.target.slice(5))}][n] = ${expr(a.expr)};`);
+    if (a.target.startsWith('$dx:')) bwd.push(`L${stateIndex.get(a.target.slice(4))}[n] = ${expr(a.expr)};`);
+    else if (a.target.startsWith('$din:')) bwd.push(`GIN${prog.ports.indexOf(a.target.slice(5))}[n] = ${expr(a.expr)};`);
     else bwd.push(`const ${resolve(a.target)} = ${expr(a.expr)};`);
   }
-  const forward = new Function('H', 'X', 'IN', 'S', 'CNT', 'G', 'PA', 'k', 'BN', 'N', `"use strict";\n${loop(fwd)}`) as (H: typeof HELPERS, ...rest: Parameters<ForwardKernel>) => void;
-  const backward = new Function('H', 'X', 'IN', 'S', 'AS', 'DC', 'L', 'GIN', 'PA', 'k', 'BN', 'N', `"use strict";\n${loop(bwd)}`) as (H: typeof HELPERS, ...rest: Parameters<BackwardKernel>) => void;
+  const forward = new Function('H', 'X', 'IN', 'S', 'CNT', 'G', 'PA', 'k', 'BN', 'N', `"use strict";\n${loop(fwd, false)}`) as (H: typeof HELPERS, ...rest: Parameters<ForwardKernel>) => void;
+  const backward = new Function('H', 'X', 'IN', 'S', 'AS', 'DC', 'L', 'GIN', 'PA', 'k', 'BN', 'N', `"use strict";\n${loop(bwd, true)}`) as (H: typeof HELPERS, ...rest: Parameters<BackwardKernel>) => void;
   return {
     forward: (...a) => forward(HELPERS, ...a),
     backward: (...a) => backward(HELPERS, ...a),
