@@ -7,6 +7,8 @@
  * small, and an assembler would be a large dependency for it.
  */
 
+import { section, sleb, str, uleb, vec } from './wasm-encoding.js';
+
 const SIMD = 0xfd;
 const op = {
   block: [0x02, 0x40], loop: [0x03, 0x40], if: [0x04, 0x40], end: 0x0b, br: 0x0c, brIf: 0x0d,
@@ -23,29 +25,6 @@ const I32 = 0x7f;
 const F64 = 0x7c;
 const V128 = 0x7b;
 
-/** Signed LEB128 of a small integer. */
-function sleb(v: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) return [...out, b];
-    out.push(b | 0x80);
-  }
-}
-const uleb = (v: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-  return out;
-};
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const str = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
 const addTo = (local: number, bytes: number): number[] => [op.get, local, op.i32, ...sleb(bytes), op.add, op.set, local];
 
 /** axpy(y, x, c, n): y[i] += c x[i], i < n (params 0 y, 1 x, 2 c, 3 n; locals 4 end, 5 c2). */
@@ -85,7 +64,7 @@ const DOT = [
   op.end,
 ];
 
-function moduleBytes(): Uint8Array {
+function moduleBytes(): Uint8Array<ArrayBuffer> {
   const types = vec([
     [0x60, ...vec([[I32], [I32], [F64], [I32]]), 0],
     [0x60, ...vec([[I32], [I32], [I32]]), 1, F64],
@@ -115,7 +94,7 @@ export class SimdArena {
 
   constructor(bytes: number) {
     this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((bytes + 64) / 65536)) });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes().buffer as ArrayBuffer), { m: { mem: this.memory } });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()), { m: { mem: this.memory } });
     this.kernels = instance.exports as unknown as SimdKernels;
   }
 

@@ -273,7 +273,6 @@ export class CpuTrainEngine implements TrainEngine {
     if (B === this.batch && T === this.steps) return;
     this.batch = B;
     this.steps = T;
-    let bytes = 0;
     // a new arena for this shape: the weights (carried over), their gradients, arrivals, GIN
     const lengths = this.plan.projections.flatMap((p) => [p.weight.length, p.weight.length]);
     for (const p of this.pops) for (const _ of p.plan.program?.ports ?? []) lengths.push(T * B * p.plan.size, B * p.plan.size);
@@ -294,7 +293,6 @@ export class CpuTrainEngine implements TrainEngine {
       p.EV = new Float64Array(p.EI.length);
       if (!p.plan.program) continue;
       p.S = new Float64Array(T * BN);
-      bytes += p.S.byteLength;
       p.X = p.plan.program.state.map(() => new Float64Array((T + 1) * BN));
       p.IN = p.plan.program.ports.map(() => arena.f64(T * BN));
       this.GIN[p.plan.index] = p.plan.program.ports.map(() => arena.f64(BN));
@@ -303,11 +301,17 @@ export class CpuTrainEngine implements TrainEngine {
         p.G = new Uint8Array(T * BN);
         p.GO = new Int32Array(T * B + 1);
         p.GI = new Int32Array(Math.max(16, T * BN >> 4));
-        bytes += p.G.byteLength;
       }
-      bytes += p.X.reduce((a, x) => a + x.byteLength, 0) + p.IN.reduce((a, x) => a + x.byteLength, 0);
     }
-    this.storedBytes = bytes;
+  }
+
+  /** Bytes of everything over time the backward pass reads: state, arrivals, spikes, their adjoint, the spike and gate lists. */
+  private heldBytes(): number {
+    let bytes = 0;
+    for (const p of this.pops) {
+      for (const a of [p.S, p.AS, p.EO, p.EI, p.EV, ...p.X, ...p.IN, ...(p.G ? [p.G, p.GO, p.GI] : [])]) bytes += a.byteLength;
+    }
+    return bytes;
   }
 
   async forward(samples: readonly SpikeSample[], steps: number): Promise<BatchForward> {
@@ -334,6 +338,7 @@ export class CpuTrainEngine implements TrainEngine {
         if (p.G) collect(p.G, k, B, N, p, 'G');
       }
     }
+    this.storedBytes = this.heldBytes();
     const counts = new Map<string, Float64Array>();
     for (const p of this.pops) if (p.plan.program?.margin) counts.set(p.plan.name, p.CNT);
     const f: BatchForward = { readout: this.readout(B, T), counts };

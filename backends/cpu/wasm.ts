@@ -12,6 +12,7 @@
 import type { IRAssign, IRExpr, IRNeuronModel } from '../../compiler/ir/types.js';
 import { DT, I_INJ, WEIGHT } from '../../compiler/lower/model.js';
 import { specialize } from './codegen.js';
+import { f64const, section, sleb, str, uleb, vec } from './wasm-encoding.js';
 
 const F64_BINARY: Readonly<Record<string, number>> = { '+': 0xa0, '-': 0xa1, '*': 0xa2, '/': 0xa3 };
 const F64_COMPARE: Readonly<Record<string, number>> = { '==': 0x61, '!=': 0x62, '<': 0x63, '>': 0x64, '<=': 0x65, '>=': 0x66 };
@@ -63,41 +64,6 @@ export function layout(model: IRNeuronModel, arrayParams: string[], size: number
   at += 4 * size;
   return { bytes: at, state, params, inj, refr, refSteps, buffers, out };
 }
-
-// ------------------------------------------------------------------------------ encoding
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-function f64const(x: number): number[] {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setFloat64(0, x, true);
-  return [0x44, ...b];
-}
-
-const str = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
 
 /**
  * The module: imports `env.mem` (shared), exports `step(off, lo, hi, out) -> spikes`, the same

@@ -139,7 +139,7 @@ export async function trainNetwork(engine: TrainEngine, data: SpikeDataset, opts
         dCounts.set(r.population, d);
         loss += regularize(r, counts, batch.length, counts.length / batch.length, d);
       }
-      const grads = await engine.backward(l.grad, dCounts, { ...(l.dSpikes ? { dSpikes: l.dSpikes } : {}), ...(l.dTrace ? { dTrace: l.dTrace } : {}) });
+      const grads = await engine.backward(l.grad, dCounts, l.overTime);
       const W = engine.weights();
       optimizer.step(trainable.map((i) => W[i]!), trainable.map((i) => grads[i]!), lr);
       engine.setWeights(W);

@@ -4,6 +4,7 @@
  */
 import type { IRTrain } from '../../compiler/ir/types.js';
 import type { SpikeSample } from '../../stdlib/data/dataset.js';
+import type { OverTimeGradients } from './engine.js';
 
 export interface LossValue {
   loss: number;
@@ -35,25 +36,21 @@ export function crossEntropy(readout: Float64Array, labels: readonly number[], o
   return { loss: loss / B, grad, correct };
 }
 
-/** Mean squared error to one-hot labels (or given target rows), mean over batch and outputs. */
-export function meanSquaredError(readout: Float64Array, labels: readonly number[], outputs: number, targets?: Float64Array): LossValue {
+/** Mean squared error to one-hot labels, mean over batch and outputs. */
+export function meanSquaredError(readout: Float64Array, labels: readonly number[], outputs: number): LossValue {
   const B = labels.length;
   const grad = new Float64Array(B * outputs);
   let loss = 0;
-  let correct = 0;
   for (let b = 0; b < B; b++) {
-    let arg = 0;
     for (let o = 0; o < outputs; o++) {
       const k = b * outputs + o;
-      const y = targets ? targets[k]! : o === labels[b] ? 1 : 0;
+      const y = o === labels[b] ? 1 : 0;
       const d = readout[k]! - y;
       loss += d * d;
       grad[k] = (2 * d) / (B * outputs);
-      if (readout[k]! > readout[b * outputs + arg]!) arg = o;
     }
-    if (arg === labels[b]) correct++;
   }
-  return { loss: loss / (B * outputs), grad, correct };
+  return { loss: loss / (B * outputs), grad, correct: argmaxCorrect(readout, labels, outputs) };
 }
 
 /** Samples whose largest readout is their label's. */
@@ -131,25 +128,25 @@ export interface ForwardForLoss {
 }
 
 export interface BatchLoss extends LossValue {
-  dSpikes?: Float64Array;
-  dTrace?: Float64Array;
+  /** The gradients of a loss over time, for TrainEngine.backward. */
+  overTime: OverTimeGradients;
 }
 
 /** The train block's loss on a batch, with its gradient with respect to what it reads. */
 export function batchLoss(kind: IRTrain['loss'], f: ForwardForLoss, batch: readonly SpikeSample[], T: number, outputs: number, dt: number): BatchLoss {
   const labels = batch.map((s) => s.label);
-  if (kind.kind === 'cross_entropy') return crossEntropy(f.readout, labels, outputs);
-  if (kind.kind === 'mse' && !kind.targets) return meanSquaredError(f.readout, labels, outputs);
+  if (kind.kind === 'cross_entropy') return { ...crossEntropy(f.readout, labels, outputs), overTime: {} };
+  if (kind.kind === 'mse' && !kind.targets) return { ...meanSquaredError(f.readout, labels, outputs), overTime: {} };
   const correct = argmaxCorrect(f.readout, labels, outputs);
   const grad = new Float64Array(f.readout.length);
   if (kind.kind === 'van_rossum') {
     if (!f.spikes) throw new Error('van_rossum: the engine did not return the readout population’s spikes');
     const v = vanRossum(f.spikes, batch.map((s) => s.target), T, outputs, kind.tau, dt);
-    return { loss: v.loss, grad, correct, dSpikes: v.dSpikes };
+    return { loss: v.loss, grad, correct, overTime: { dSpikes: v.dSpikes } };
   }
   if (!f.trace) throw new Error('mse: the engine did not return the readout variable over time');
   const m = traceMse(f.trace, batch.map((s) => s.trace), T, outputs);
-  return { loss: m.loss, grad, correct, dTrace: m.dTrace };
+  return { loss: m.loss, grad, correct, overTime: { dTrace: m.dTrace } };
 }
 
 /** What of the readout population over time a loss reads: its spikes, its variable, or neither. */

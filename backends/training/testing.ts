@@ -68,7 +68,7 @@ export async function finiteDifferenceError(plan: TrainPlan, beta: number, sampl
     return { loss: total, l, dCounts };
   };
   const l0 = await loss();
-  const grads = await engine.backward(l0.l.grad, l0.dCounts, { ...(l0.l.dSpikes ? { dSpikes: l0.l.dSpikes } : {}), ...(l0.l.dTrace ? { dTrace: l0.l.dTrace } : {}) });
+  const grads = await engine.backward(l0.l.grad, l0.dCounts, l0.l.overTime);
   let worst = 0;
   for (const [p, W] of engine.weights().entries()) {
     if (!plan.projections[p]!.trainable) continue;
@@ -113,38 +113,26 @@ network teacher_student {
   Projection(input -> output, AllToAll, weight: ${weight}, trainable)
   train { readout: spike_count(output); loss: van_rossum(tau: 10 ms, targets: "teacher.csv"); optimizer: adam(lr: 5e-2); epochs: ${o.epochs ?? 100}; batch: 16; split: [0.75, 0, 0.25] }
 }`;
+  /** The (step, unit) events, in step then unit order, where `on` holds. */
+  const events = (N: number, on: (k: number, n: number) => boolean): { steps: Int32Array; units: Int32Array } => {
+    const st: number[] = [];
+    const un: number[] = [];
+    for (let k = 0; k < T; k++) {
+      for (let n = 0; n < N; n++) {
+        if (!on(k, n)) continue;
+        st.push(k);
+        un.push(n);
+      }
+    }
+    return { steps: Int32Array.from(st), units: Int32Array.from(un) };
+  };
   // Bernoulli input, 3 % per unit and step (30 Hz at dt = 1 ms), from a fixed linear congruential stream
   let x = 12345;
   const rand = (): number => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  const samples: SpikeSample[] = Array.from({ length: NS }, () => {
-    const st: number[] = [];
-    const un: number[] = [];
-    for (let k = 0; k < T; k++) {
-      for (let u = 0; u < NIN; u++) {
-        if (rand() < 0.03) {
-          st.push(k);
-          un.push(u);
-        }
-      }
-    }
-    return { label: 0, steps: Int32Array.from(st), units: Int32Array.from(un) };
-  });
+  const samples: SpikeSample[] = Array.from({ length: NS }, () => ({ label: 0, ...events(NIN, () => rand() < 0.03) }));
   const teacher = new CpuTrainEngine(planTraining(compileTrain(net(1, 'normal(0.5, 1)'))));
-  const f = await teacher.forward(samples, T);
-  const S = f.spikes!;
-  samples.forEach((s, b) => {
-    const st: number[] = [];
-    const un: number[] = [];
-    for (let k = 0; k < T; k++) {
-      for (let n = 0; n < NOUT; n++) {
-        if (S[(k * NS + b) * NOUT + n]) {
-          st.push(k);
-          un.push(n);
-        }
-      }
-    }
-    s.target = { steps: Int32Array.from(st), units: Int32Array.from(un) };
-  });
+  const S = (await teacher.forward(samples, T)).spikes!;
+  samples.forEach((s, b) => (s.target = events(NOUT, (k, n) => S[(k * NS + b) * NOUT + n] !== 0)));
   return { plan: planTraining(compileTrain(net(2, 'normal(0, 0.5)'))), data: { name: 'teacher_student', units: NIN, classes: 1, steps: T, samples }, teacher: Float64Array.from(teacher.weights()[0]!) };
 }
 
