@@ -32,7 +32,9 @@
  * 15 % of snn's. Both rates and both scales are printed.
  *
  * Memory: snn's bytes held for the backward pass (engine.storedBytes) per neuron-step, neurons
- * being the hidden and output populations (as the training loop reports it); PyTorch's peak
+ * being the hidden and output populations (as the training loop reports it), and on the CPU the
+ * peak growth of the JavaScript heap and array buffers from before the engine is made (after a
+ * garbage collection) to after each forward and backward pass; PyTorch's peak
  * memory as the peer measures it (growth of ru_maxrss over the run, so everything the process
  * allocated), also divided by the same neuron-steps.
  *
@@ -41,6 +43,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { CpuTrainEngine } from '../backends/cpu/train.js';
 import type { TrainEngine } from '../backends/training/engine.js';
@@ -174,10 +178,24 @@ interface Measured {
   /** Hidden spikes per neuron and step in the warm-up batch. */
   rate: number;
   storedBytes: number;
+  /** Growth of the process's JavaScript heap and array buffers (typed arrays, WebAssembly memory) over the engine's life, at its largest. */
+  peakBytes: number;
 }
 
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+/** Bytes of the JavaScript heap and array buffers in use now. */
+const heapBytes = (): number => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
+
 /** One warm-up iteration, then ITERS timed ones of forward, loss, backward, Adam and setWeights. */
-async function measure(engine: TrainEngine, n: Net, samples: SpikeSample[]): Promise<Measured> {
+async function measure(make: () => TrainEngine | Promise<TrainEngine>, n: Net, samples: SpikeSample[]): Promise<Measured> {
+  collectGarbage();
+  const base = heapBytes();
+  let peak = 0;
+  const engine = await make();
   const p = engine.plan;
   const trainable = p.projections.map((pr, i) => (pr.trainable ? i : -1)).filter((i) => i >= 0);
   const optimizer = new Optimizer(p.train.optimizer, trainable.map((i) => p.projections[i]!.weight.length));
@@ -185,8 +203,10 @@ async function measure(engine: TrainEngine, n: Net, samples: SpikeSample[]): Pro
   const labels = samples.map((x) => x.label);
   const iteration = async (): Promise<Float64Array> => {
     const f = await engine.forward(samples, n.T);
+    peak = Math.max(peak, heapBytes() - base);
     const l = crossEntropy(f.readout, labels, n.nOut);
     const grads = await engine.backward(l.grad, new Map());
+    peak = Math.max(peak, heapBytes() - base);
     const W = engine.weights();
     optimizer.step(trainable.map((i) => W[i]!), trainable.map((i) => grads[i]!), lr);
     engine.setWeights(W);
@@ -199,7 +219,9 @@ async function measure(engine: TrainEngine, n: Net, samples: SpikeSample[]): Pro
   const t0 = performance.now();
   for (let k = 0; k < ITERS; k++) await iteration();
   const seconds = (performance.now() - t0) / 1000;
-  return { samplesPerS: (B * ITERS) / seconds, secondsPerIter: seconds / ITERS, rate, storedBytes: engine.storedBytes };
+  const storedBytes = engine.storedBytes;
+  engine.dispose();
+  return { samplesPerS: (B * ITERS) / seconds, secondsPerIter: seconds / ITERS, rate, storedBytes, peakBytes: peak };
 }
 
 interface TorchResult {
@@ -284,18 +306,17 @@ const ratios: string[] = [];
 for (const n of NETS) {
   const neuronSteps = (n.nHidden + n.nOut) * n.T * B;
   const samples = batch(n);
-  const cpu = await measure(new CpuTrainEngine(plan(n)), n, samples);
-  const cpuRow: Row = { net: n.name, engine: 'snn cpu (float64)', ...cpu, weightScale: n.weightScale, memory: `stored ${mb(cpu.storedBytes)}`, bytesPerNeuronStep: cpu.storedBytes / neuronSteps };
+  const cpu = await measure(() => new CpuTrainEngine(plan(n)), n, samples);
+  const cpuRow: Row = { net: n.name, engine: 'snn cpu (float64)', ...cpu, weightScale: n.weightScale, memory: `stored ${mb(cpu.storedBytes)}, peak ${mb(cpu.peakBytes)}`, bytesPerNeuronStep: cpu.storedBytes / neuronSteps };
   rows.push(cpuRow);
   console.log(`${n.name}: snn cpu ${cpu.samplesPerS.toFixed(1)} samples/s, hidden rate ${fmtRate(cpu.rate)}`);
   let gpuRow: Row | undefined;
   if (opened?.gpu) {
     try {
       const { WebGpuTrainEngine } = await import('../backends/webgpu/train.js');
-      const engine = await WebGpuTrainEngine.create(plan(n), opened.gpu);
-      const g = await measure(engine, n, samples);
-      engine.dispose();
-      gpuRow = { net: n.name, engine: 'snn webgpu (float32)', ...g, weightScale: n.weightScale, memory: `stored ${mb(g.storedBytes)}`, bytesPerNeuronStep: g.storedBytes / neuronSteps };
+      const gpu = opened.gpu;
+      const g = await measure(() => WebGpuTrainEngine.create(plan(n), gpu), n, samples);
+      gpuRow = { net: n.name, engine: 'snn webgpu (float32)', ...g, weightScale: n.weightScale, memory: `stored ${mb(g.storedBytes)} (GPU)`, bytesPerNeuronStep: g.storedBytes / neuronSteps };
       rows.push(gpuRow);
       console.log(`${n.name}: snn webgpu ${g.samplesPerS.toFixed(1)} samples/s, hidden rate ${fmtRate(g.rate)}`);
     } catch (e) {
@@ -332,7 +353,7 @@ const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!
 const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
 for (const r of table) console.log(line(r));
-console.log('\nhidden rate: spikes per hidden neuron and step in the warm-up batch; memory: snn, bytes held for the backward pass (engine.storedBytes);');
+console.log('\nhidden rate: spikes per hidden neuron and step in the warm-up batch; memory: snn, bytes held for the backward pass (engine.storedBytes) and, on the CPU, the peak growth of the JavaScript heap and array buffers;');
 console.log('PyTorch, peak ru_maxrss growth of the process; B/neuron-step divides either by (hidden + output) x T x B.');
 if (ratios.length > 0) {
   console.log('\nratios of samples/s, snn / PyTorch (above 1: snn is faster)');
