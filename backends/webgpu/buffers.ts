@@ -173,16 +173,40 @@ async function buildPipeline(gpu: WebGpu, code: string, entryPoint: string): Pro
 }
 
 /**
- * Binds `bindings` in order to @group(0) @binding(0..n-1) (auto layout) and dispatches `workgroups`.
- * Submits at once, unless `encoder` is given: then the pass is only recorded into it, and the
- * caller submits (`gpu.device.queue.submit([encoder.finish()])`) — cheaper for many dispatches.
+ * A bind group for `pipeline` (auto layout) binding `bindings` in order to @group(0)
+ * @binding(0..n-1), after checking each against the device's binding limits. Made once, it can be
+ * passed to dispatch() any number of times (cheaper than binding the buffers on every call).
+ */
+export function bindGroup(gpu: WebGpu, pipeline: GPUComputePipeline, bindings: GPUBuffer[]): GPUBindGroup {
+  const { device } = gpu;
+  const limits = device.limits;
+  bindings.forEach((b, i) => {
+    if (b.usage & BUFFER_STORAGE) checkStorageSize(gpu, b.size, `binding ${i}${b.label ? ` (${b.label})` : ''}`);
+    else if (b.usage & BUFFER_UNIFORM && b.size > limits.maxUniformBufferBindingSize) {
+      throw new WebGpuError(`binding ${i}: uniform buffer of ${b.size} bytes exceeds maxUniformBufferBindingSize (${limits.maxUniformBufferBindingSize})`);
+    }
+  });
+  return device.createBindGroup({
+    label: pipeline.label,
+    layout: pipeline.getBindGroupLayout(0),
+    entries: bindings.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+}
+
+/**
+ * Binds `bindings` in order to @group(0) @binding(0..n-1) (auto layout; or takes a bind group
+ * from bindGroup()) and dispatches `workgroups`. Submits at once, unless `encoder` is given: a
+ * command encoder, into which the pass is only recorded, and the caller submits
+ * (`gpu.device.queue.submit([encoder.finish()])`) — cheaper for many dispatches; or an open
+ * compute pass, which gets the dispatch (WebGPU orders the dispatches of a pass, each seeing
+ * the writes of those before it) and which the caller ends.
  */
 export function dispatch(
   gpu: WebGpu,
   pipeline: GPUComputePipeline,
-  bindings: GPUBuffer[],
+  bindings: GPUBuffer[] | GPUBindGroup,
   workgroups: [number, number?, number?],
-  encoder?: GPUCommandEncoder,
+  encoder?: GPUCommandEncoder | GPUComputePassEncoder,
 ): void {
   const { device } = gpu;
   const limits = device.limits;
@@ -196,21 +220,17 @@ export function dispatch(
       );
     }
   }
-  bindings.forEach((b, i) => {
-    if (b.usage & BUFFER_STORAGE) checkStorageSize(gpu, b.size, `binding ${i}${b.label ? ` (${b.label})` : ''}`);
-    else if (b.usage & BUFFER_UNIFORM && b.size > limits.maxUniformBufferBindingSize) {
-      throw new WebGpuError(`binding ${i}: uniform buffer of ${b.size} bytes exceeds maxUniformBufferBindingSize (${limits.maxUniformBufferBindingSize})`);
-    }
-  });
-  const bindGroup = device.createBindGroup({
-    label: pipeline.label,
-    layout: pipeline.getBindGroupLayout(0),
-    entries: bindings.map((buffer, binding) => ({ binding, resource: { buffer } })),
-  });
+  const group = Array.isArray(bindings) ? bindGroup(gpu, pipeline, bindings) : bindings;
+  if (encoder && 'dispatchWorkgroups' in encoder) {
+    encoder.setPipeline(pipeline);
+    encoder.setBindGroup(0, group);
+    if (x > 0 && y > 0 && z > 0) encoder.dispatchWorkgroups(x, y, z);
+    return;
+  }
   const enc = encoder ?? device.createCommandEncoder({ label: pipeline.label });
   const pass = enc.beginComputePass({ label: pipeline.label });
   pass.setPipeline(pipeline);
-  pass.setBindGroup(0, bindGroup);
+  pass.setBindGroup(0, group);
   if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
   pass.end();
   if (!encoder) device.queue.submit([enc.finish()]);
