@@ -99,9 +99,10 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('train')
-    .description("train a .snn model's trainable projections with its train block (backprop through time, surrogate gradients)")
+    .description("train a .snn model's trainable projections with its train block (backprop through time or online eligibility traces, surrogate gradients)")
     .argument('<file>', 'the .snn file')
     .addOption(new Option('--backend <backend>', 'where to train: webgpu (an adapter is required), cpu (float64 reference), auto (WebGPU when an adapter exists)').choices(['webgpu', 'cpu', 'auto']).default('auto'))
+    .addOption(new Option('--method <method>', "override the train block's method: bptt (backprop through time) or online (eligibility traces, memory constant in time)").choices(['bptt', 'online']))
     .option('--epochs <n>', "override the train block's epochs")
     .option('--batch <n>', "override the train block's batch size")
     .option('--lr <x>', "override the optimizer's learning rate")
@@ -110,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--resume', 'continue from the checkpoint in the output folder')
     .option('--json', 'print one JSON object at the end: test_accuracy, train_loss, epochs, backend, samples_per_s, …')
     .option('--quiet', 'no progress')
-    .action(async (file: string, opts: { backend: BackendChoice; epochs?: string; batch?: string; lr?: string; seed?: string; output?: string; resume?: boolean; json?: boolean; quiet?: boolean }) => {
+    .action(async (file: string, opts: { backend: BackendChoice; method?: 'bptt' | 'online'; epochs?: string; batch?: string; lr?: string; seed?: string; output?: string; resume?: boolean; json?: boolean; quiet?: boolean }) => {
       exitCode = await trainCommand(file, { ...opts, color: useColor('text') });
     });
 

@@ -23,6 +23,7 @@ import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, parseWholeNumber, UsageError } from '
 
 export interface TrainCommandOptions {
   backend: BackendChoice;
+  method?: 'bptt' | 'online';
   epochs?: string;
   batch?: string;
   seed?: string;
@@ -70,6 +71,9 @@ export async function trainCommand(file: string, opts: TrainCommandOptions): Pro
   const at = (element?: string): Range => (element && locations.get(element)) || fileStartRange();
   let plan;
   try {
+    // --method overrides the block's; online keeps the block's feedback when it names one
+    if (opts.method === 'bptt') r.ir.train!.method = { kind: 'bptt' };
+    else if (opts.method === 'online' && r.ir.train?.method.kind !== 'online') r.ir.train!.method = { kind: 'online', feedback: 'symmetric' };
     plan = planTraining(r.ir);
   } catch (e) {
     if (!(e instanceof TrainPlanError)) throw e;
@@ -98,6 +102,11 @@ export async function trainCommand(file: string, opts: TrainCommandOptions): Pro
   try {
     engine = await createEngine(plan, opts.backend);
   } catch (e) {
+    if (e instanceof TrainPlanError) {
+      diagnostics.push(makeDiagnostic('CannotTrain', file, at(e.element), [e.message], e.hint ? { hint: e.hint } : {}));
+      print(r.sources);
+      return EXIT_ERRORS;
+    }
     if (!(e instanceof EngineUnavailable)) throw e;
     diagnostics.push(makeDiagnostic('NoWebGpuAdapter', file, fileStartRange(), [e.message]));
     print(r.sources);

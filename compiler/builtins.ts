@@ -29,7 +29,7 @@
 
 export type BuiltinKind =
   | 'math' | 'distribution' | 'connector' | 'structure' | 'currentSource' | 'dataSource' | 'readout'
-  | 'loss' | 'surrogate' | 'optimizer' | 'regularizer' | 'schedule' | 'network';
+  | 'loss' | 'surrogate' | 'optimizer' | 'regularizer' | 'schedule' | 'method' | 'network';
 
 export interface BuiltinParam {
   name: string;
@@ -252,6 +252,11 @@ const TABLE: Builtin[] = [
     'Multiplies the learning rate by gamma every step_size epochs.'),
   fn('schedule', 'cosine', [maybe('t_max', 'int', 'epochs of one half cosine period; default: epochs'), opt('lr_min', '1', '0', 'learning rate at the end')],
     'Cosine annealing of the learning rate from its initial value down to lr_min.'),
+
+  // ---- train block: how the gradient is computed
+  fn('method', 'bptt', [], 'Backprop through time: the exact surrogate gradient; memory grows with the number of steps (spec/training.md).'),
+  fn('method', 'online', [opt('feedback', 'string', '"symmetric"', '"symmetric": the readout\'s error reaches a hidden layer through the readout weights; "random": through fixed random weights (feedback alignment)')],
+    'Online learning with eligibility traces the compiler derives from the update maps (explicit recurrence ignored): memory constant in the number of steps, the loss taken at every step (spec/training.md §Online).'),
 ];
 
 function index(entries: readonly { name: string }[], what: string): void {
@@ -315,5 +320,6 @@ export const TRAIN_KEYS: ReadonlyMap<string, BuiltinParam> = new Map(
     opt('split', 'list', '[0.8, 0.1, 0.1]', 'fractions of the data for training, validation and test', { items: '1' }),
     maybe('data', 'dataSource', 'where labelled samples come from; default: the `from` source of the input population'),
     opt('reset_gradient', 'bool', 'false', 'let the gradient flow through the reset; false detaches the reset, as SpyTorch does'),
+    opt('method', 'method', 'bptt', 'how the gradient is computed: bptt, or online (eligibility traces, constant memory in time)'),
   ].map((p) => [p.name, p]),
 );

@@ -28,9 +28,12 @@ import { CounterRng, streamId } from '../../compiler/random/philox.js';
 import type { SpikeSample } from '../../stdlib/data/dataset.js';
 import { initialState } from '../training/batch.js';
 import type { BatchForward, TrainEngine } from '../training/engine.js';
+import { lossReadsOverTime } from '../training/loss.js';
 import { TrainPlanError, type PlanPopulation, type PlanProjection, type TrainPlan } from '../training/plan.js';
 import { HELPERS, identifier, js, specialize } from './codegen.js';
 import { compileKernels } from './train.js';
+
+const NO_GATE = new Uint8Array(0);
 
 type TangentKernel = (X: Float64Array[], IN: Float64Array[], S: Float64Array, OUT: Float64Array[], PA: Float64Array[], BN: number, N: number) => void;
 
@@ -124,6 +127,7 @@ export class CpuOnlineEngine implements TrainEngine {
     if (ro.kind === 'spike_count' || plan.train.loss.kind === 'van_rossum' || (plan.train.loss.kind === 'mse' && !plan.train.loss.targets)) {
       throw new TrainPlanError('online training takes its error from the readout variable at every step: use a readout of a variable (max_over_time, mean_over_time, last) with cross_entropy or mse(targets)', 'train:readout', 'readout: max_over_time(output.v); loss: cross_entropy');
     }
+    if (plan.train.regularizers.length > 0) throw new TrainPlanError('online training does not take regularizers yet (they act on spike counts, known only at the end of a sample)', 'train:regularizers', 'remove the regularizers, or use method: bptt');
     this.roVar = ro.population.program!.state.indexOf(ro.variable);
     this.W = plan.projections.map((p) => Float64Array.from(p.weight));
     this.grads = plan.projections.map((p) => new Float64Array(p.weight.length));
@@ -235,6 +239,9 @@ export class CpuOnlineEngine implements TrainEngine {
       p.signal.fill(0);
       p.plan.program?.state.forEach((x, i) => initialState(p.plan, x, B, p.X[i]!));
     }
+    // the readout variable over time, when the loss reports on it (MSE to traces)
+    const trace = lossReadsOverTime(this.plan.train.loss) === 'trace' ? new Float64Array((T + 1) * roBN) : undefined;
+    if (trace) trace.set(ro.X[this.roVar]!.subarray(0, roBN));
     const cursor = new Int32Array(B);
     const labels = samples.map((s) => s.label);
     for (let k = 0; k < T; k++) {
@@ -248,17 +255,16 @@ export class CpuOnlineEngine implements TrainEngine {
         if (!p.forward) continue;
         for (const x of p.IN) x.fill(0);
         for (const pr of p.incoming) if (k - pr.lag >= 0) this.deliver(pr, p, k);
-        // the forward kernel writes row 1 of X from row 0, the spikes into S
-        const Srow = new Float64Array(BN);
-        p.forward.forward(p.X, p.IN, Srow, p.CNT, new Uint8Array(0), p.forward.arrays, 0, BN, p.plan.size);
-        S.set(Srow);
+        // the forward kernel writes row 1 of X from row 0, the spikes into this step's slot
+        p.forward.forward(p.X, p.IN, S, p.CNT, NO_GATE, p.forward.arrays, 0, BN, p.plan.size);
+        if (p === ro && trace) trace.set(ro.X[this.roVar]!.subarray(BN, 2 * BN), (k + 1) * BN);
         if (!learn) {
           if (p === ro) this.readOut(ro, readout, k, T, roBN);
           for (const x of p.X) x.copyWithin(0, BN, 2 * BN);
           continue;
         }
         // the Jacobians at the start of the step
-        p.tangent!(p.X, p.IN, Srow, p.OUT, p.forward.arrays, BN, p.plan.size);
+        p.tangent!(p.X, p.IN, S, p.OUT, p.forward.arrays, BN, p.plan.size);
         if (p === ro) {
           this.readOut(ro, readout, k, T, roBN);
           this.stepError(ro, samples, labels, k, T, err);
@@ -272,7 +278,7 @@ export class CpuOnlineEngine implements TrainEngine {
     if (roPlan.kind === 'mean_over_time') for (let n = 0; n < roBN; n++) readout[n]! /= T;
     const counts = new Map<string, Float64Array>();
     for (const p of this.pops) if (p.plan.program?.margin) counts.set(p.plan.name, Float64Array.from(p.CNT));
-    return { readout: roPlan.kind === 'last' ? readout : readout, counts };
+    return { readout, counts, ...(trace ? { trace } : {}) };
   }
 
   /** The readout per sample and output from the readout variable after step k. */

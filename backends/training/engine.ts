@@ -33,8 +33,11 @@ export interface TrainEngine {
   /** Dense weights [rows][cols] of every projection, in plan order; trainable ones change. */
   weights(): Float64Array[];
   setWeights(w: Float64Array[]): void;
-  /** Runs the batch over `steps` time steps and keeps what the backward pass needs. */
-  forward(samples: readonly SpikeSample[], steps: number): Promise<BatchForward>;
+  /**
+   * Runs the batch over `steps` time steps and keeps what the backward pass needs; `learn:
+   * false` (evaluation) lets an engine keep nothing (the online engine then carries no traces).
+   */
+  forward(samples: readonly SpikeSample[], steps: number, learn?: boolean): Promise<BatchForward>;
   /**
    * Gradients of the loss with respect to every projection's weights (zero for fixed ones and
    * for unconnected pairs), given dL/d(readout), dL/d(spike count) per population and the

@@ -103,7 +103,7 @@ export async function trainNetwork(engine: TrainEngine, data: SpikeDataset, opts
     let correct = 0;
     for (let s = 0; s < samples.length; s += B) {
       const batch = samples.slice(s, s + B);
-      const f = await engine.forward(batch, T);
+      const f = await engine.forward(batch, T, false);
       const l = batchLoss(train.loss, f, batch, T, outputs, plan.dt);
       loss += l.loss * batch.length;
       correct += l.correct;

@@ -203,6 +203,8 @@ export interface IRTrain {
   /** The population whose spikes come from the data, and the source. */
   input: { population: string; source: { kind: string; args: Record<string, number | string> } };
   resetGradient: boolean;
+  /** How the gradient is computed: backprop through time, or online with eligibility traces and a feedback learning signal. */
+  method: { kind: 'bptt' } | { kind: 'online'; feedback: 'symmetric' | 'random' };
 }
 
 /**

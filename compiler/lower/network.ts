@@ -115,9 +115,8 @@ class NetworkLowerer {
     }
     const trainBlock = this.net.items.find((i): i is A.TrainBlock => i.kind === 'Train');
     const train = trainBlock && this.opts.keepDataSources ? lowerTrain(trainBlock, this) : undefined;
-    // where `snn train` reports a targets file it cannot read
-    const loss = trainBlock?.entries.find((e) => e.key.name === 'loss');
-    if (loss?.value) this.opts.locations?.set('train:loss', loss.value.range);
+    // where `snn train` reports what it cannot do with an entry (a targets file it cannot read, a readout online training cannot take)
+    for (const e of trainBlock?.entries ?? []) if (e.value) this.opts.locations?.set(`train:${e.key.name}`, e.value.range);
     const models: NetworkIR['models'] = {};
     for (const [name, m] of this.models) models[name] = m.ir;
     const synapseModels: NetworkIR['synapseModels'] = {};

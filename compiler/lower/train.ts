@@ -192,7 +192,18 @@ export function lowerTrain(block: A.TrainBlock, ctx: TrainContext): IRTrain {
 
   const resetE = entry('reset_gradient');
   const resetGradient = resetE?.kind === 'Bool' ? resetE.value : false;
-  const out: IRTrain = { readout, loss, surrogate, optimizer, epochs, batch, regularizers, split, input, resetGradient };
+  // method
+  let method: IRTrain['method'] = { kind: 'bptt' };
+  const meE = entry('method');
+  if (meE) {
+    const c = callOf(meE);
+    if (c?.name === 'online') {
+      const feedback = stringArg(c.args, 'feedback') ?? 'symmetric';
+      if (feedback !== 'symmetric' && feedback !== 'random') throw new LowerError(`'feedback' is "symmetric" or "random", got "${feedback}"`, meE.range);
+      method = { kind: 'online', feedback };
+    } else if (c?.name !== 'bptt') throw new LowerError('expected a method: bptt or online', meE.range);
+  }
+  const out: IRTrain = { readout, loss, surrogate, optimizer, epochs, batch, regularizers, split, input, resetGradient, method };
   if (schedule) out.schedule = schedule;
   return out;
 }
