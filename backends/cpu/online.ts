@@ -31,6 +31,7 @@ import type { BatchForward, TrainEngine } from '../training/engine.js';
 import { lossReadsOverTime } from '../training/loss.js';
 import { TrainPlanError, type PlanPopulation, type PlanProjection, type TrainPlan } from '../training/plan.js';
 import { HELPERS, identifier, js, specialize } from './codegen.js';
+import { compileTraceKernel, type TraceKernel } from './online-kernels.js';
 import { compileKernels } from './train.js';
 
 const NO_GATE = new Uint8Array(0);
@@ -97,7 +98,10 @@ interface Traces {
   e: Float64Array;
   /** The spike's eligibility filtered by the readout's dynamics, [B][rows][cols][nr] (spiking targets). */
   f?: Float64Array;
+  kernel: TraceKernel;
 }
+
+const EMPTY = new Float64Array(0);
 
 export interface OnlineOptions {
   /** Learning signal of spiking populations: the readout weights or fixed random ones. */
@@ -120,6 +124,9 @@ export class CpuOnlineEngine implements TrainEngine {
   /** The readout model's Jacobians (neuron 0 at rest): J [nr][nr] and Jin [nr] per port. */
   private readoutJ = new Float64Array(0);
   private readoutJin: Float64Array[] = [];
+  /** The trace kernel of each trainable projection. */
+  private readonly kernels = new Map<number, TraceKernel>();
+  private zeroRow = new Float64Array(0);
 
   constructor(readonly plan: TrainPlan, opts: OnlineOptions = {}) {
     this.feedback = opts.feedback ?? 'symmetric';
@@ -163,6 +170,18 @@ export class CpuOnlineEngine implements TrainEngine {
         this.feedbackOf.set(post.index, B);
       }
     }
+    this.readoutJacobians();
+    const nr = this.readoutJin[0]?.length ?? 0;
+    for (const pr of plan.projections) {
+      if (!pr.trainable) continue;
+      const post = this.pops[pr.post]!;
+      const scalars = new Map(Object.entries(post.plan.params).filter((e): e is [string, number] => typeof e[1] === 'number'));
+      const port = post.plan.program!.ports[pr.port]!;
+      const opts = pr.post === roIndex
+        ? { readout: true as const, v: this.roVar }
+        : { readout: false as const, v: this.roVar, RJ: this.readoutJ, RJin: this.readoutJin[this.readoutPort(pr)] ?? new Float64Array(nr) };
+      this.kernels.set(pr.index, compileTraceKernel(post.tan!, port, scalars, opts));
+    }
   }
 
   weights(): Float64Array[] {
@@ -194,7 +213,7 @@ export class CpuOnlineEngine implements TrainEngine {
       .map((pr) => {
         const nx = this.pops[pr.post]!.plan.program!.state.length;
         const n = B * pr.rows * pr.cols;
-        return { pr, e: new Float64Array(n * nx), ...(pr.post !== ro.plan.index ? { f: new Float64Array(n * nr) } : {}) };
+        return { pr, e: new Float64Array(n * nx), ...(pr.post !== ro.plan.index ? { f: new Float64Array(n * nr) } : {}), kernel: this.kernels.get(pr.index)! };
       });
     this.storedBytes = 0;
     for (const p of this.pops) for (const a of [...p.S, p.CNT, ...p.X, ...p.IN, ...p.OUT, p.signal]) this.storedBytes += a.byteLength;
@@ -221,7 +240,6 @@ export class CpuOnlineEngine implements TrainEngine {
     const B = samples.length;
     const T = steps;
     this.allocate(B);
-    this.readoutJacobians();
     for (const g of this.grads) g.fill(0);
     for (const t of this.traces) {
       t.e.fill(0);
@@ -341,74 +359,31 @@ export class CpuOnlineEngine implements TrainEngine {
     }
   }
 
-  /**
-   * One step of a projection's traces, and the gradient they give: into the readout, err · e_y
-   * after the step; into a spiking population, the previous step's learning signal times its
-   * filtered trace f, which then takes this step's σ'(m) ∂m/∂w. `last`: only the final sum.
-   */
+  /** One step of a projection's traces and the gradient they give (backends/cpu/online-kernels.ts); `last`: only the final Σ L f term. */
   private carry(t: Traces, post: OnlinePop, k: number, err: Float64Array | undefined, last = false): void {
-    const { pr, e, f } = t;
-    const B = this.batch;
-    const N = post.plan.size;
-    const tan = post.tan!;
-    const nx = tan.state.length;
-    const nr = this.readoutJ.length ? Math.round(Math.sqrt(this.readoutJ.length)) : 0;
-    const gW = this.grads[pr.index]!;
-    const { rows, cols, preIndex, postIndex, port } = pr;
-    const portName = post.plan.program!.ports[port]!;
-    const outAt = new Map(tan.outputs.map((o, i) => [o, post.OUT[i]!]));
-    const J = tan.state.flatMap((x) => tan.state.map((y) => outAt.get(TANGENT.state(x, y))!));
-    const Jin = tan.state.map((x) => outAt.get(TANGENT.input(x, portName))!);
-    const spiking = tan.spiking;
-    const dm = spiking ? tan.state.map((y) => outAt.get(TANGENT.marginState(y))!) : [];
-    const dmin = spiking ? outAt.get(TANGENT.marginInput(portName))! : undefined;
-    const sg = spiking ? outAt.get(TANGENT.surrogate)! : undefined;
+    const pr = t.pr;
     const pre = this.pops[pr.pre]!;
-    const Spre = k - pr.lag >= 0 ? pre.S[(k - pr.lag) % pre.ring]! : undefined;
-    const Npre = pre.plan.size;
-    const v = this.roVar;
-    const RJ = this.readoutJ;
-    const RJin = this.readoutJin[this.readoutPort(pr)] ?? new Float64Array(nr);
-    const L = post.signal;
-    const eNew = new Float64Array(nx);
-    const fNew = new Float64Array(nr);
-    for (let b = 0; b < B; b++) {
-      for (let r = 0; r < rows; r++) {
-        const sPre = last || !Spre ? 0 : Spre[b * Npre + preIndex[r]!]!;
-        for (let q = 0; q < cols; q++) {
-          const n = b * N + postIndex[q]!;
-          const at = (b * rows + r) * cols + q;
-          if (f) {
-            // Σ_k L(k) f(k): the previous step's signal with the trace it saw
-            gW[r * cols + q]! += L[n]! * f[at * nr + v]!;
-            if (last) continue;
-          }
-          const eo = at * nx;
-          let mw = 0;
-          if (spiking) {
-            for (let y = 0; y < nx; y++) mw += dm[y]![n]! * e[eo + y]!;
-            mw += dmin![n]! * sPre;
-          }
-          for (let x = 0; x < nx; x++) {
-            let s = Jin[x]![n]! * sPre;
-            for (let y = 0; y < nx; y++) s += J[x * nx + y]![n]! * e[eo + y]!;
-            eNew[x] = s;
-          }
-          e.set(eNew, eo);
-          if (err) gW[r * cols + q]! += err[b * cols + q]! * eNew[v]!;
-          if (f) {
-            const g = sg![n]! * mw;
-            const fo = at * nr;
-            for (let x = 0; x < nr; x++) {
-              let s = RJin[x]! * g;
-              for (let y = 0; y < nr; y++) s += RJ[x * nr + y]! * f[fo + y]!;
-              fNew[x] = s;
-            }
-            f.set(fNew, fo);
-          }
-        }
-      }
-    }
+    t.kernel({
+      E: t.e,
+      F: t.f ?? EMPTY,
+      G: this.grads[pr.index]!,
+      OUT: post.OUT,
+      S: k - pr.lag >= 0 && !last ? pre.S[(k - pr.lag) % pre.ring]! : this.zeros(pre),
+      SIG: err ?? post.signal,
+      preIndex: pr.preIndex,
+      postIndex: pr.postIndex,
+      B: this.batch,
+      Npre: pre.plan.size,
+      N: post.plan.size,
+      last: last ? 1 : 0,
+    });
+  }
+
+  /** A zero spike row of the population (steps before the first delivery). */
+  private zeros(p: OnlinePop): Float64Array {
+    const n = this.batch * p.plan.size;
+    if (this.zeroRow.length < n) this.zeroRow = new Float64Array(n);
+    return this.zeroRow;
   }
 
   /** The readout port that the spiking target of `pr` feeds (where its spikes arrive in the readout). */
