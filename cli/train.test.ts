@@ -61,6 +61,36 @@ describe('snn train', function () {
     expect(existsSync(out)).to.equal(false);
   });
 
+  it('examples/online_randman.snn trains online (eligibility traces) to within 5 points of BPTT on the same network', function () {
+    this.timeout(300_000);
+    const d = dir();
+    const run = (...extra: string[]): Record<string, number | string> => {
+      const r = snn('train', 'examples/online_randman.snn', '--backend', 'cpu', '--json', '--quiet', '-o', join(d, extra.join('') || 'online'), ...extra);
+      expect(r.code, r.stderr).to.equal(0);
+      return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number | string>;
+    };
+    const online = run();
+    const bptt = run('--method', 'bptt');
+    expect(online.device).to.match(/online/);
+    expect(online.test_accuracy as number).to.be.at.least(0.9);
+    expect(Math.abs((online.test_accuracy as number) - (bptt.test_accuracy as number))).to.be.at.most(0.05);
+  });
+
+  it('refuses online training it cannot do with SNN5301 at the train entry at fault', () => {
+    const d = dir();
+    const file = join(d, 'count.snn');
+    writeFileSync(file, SMALL_RANDMAN.replace('train { readout: max_over_time(output.v);', 'train { readout: spike_count(hidden);'));
+    const r = snn('train', file, '--backend', 'cpu', '--method', 'online', '-o', join(d, 'out'));
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/count\.snn:\d+:\d+: error SNN5301: cannot train: online training takes its error from the readout variable at every step/);
+    expect(existsSync(join(d, 'out'))).to.equal(false);
+    const small = join(d, 'small.snn');
+    writeFileSync(small, SMALL_RANDMAN);
+    const gpu = snn('train', small, '--backend', 'webgpu', '--method', 'online', '-o', join(d, 'out'));
+    expect(gpu.code).to.equal(1);
+    expect(gpu.stderr).to.match(/small\.snn:\d+:\d+: error SNN5301: cannot train: online training \(method: online\) runs on the CPU backend only/);
+  });
+
   it('reports unreadable data with SNN5302 and usage errors with exit code 2', () => {
     const d = dir();
     const file = join(d, 'shd.snn');
