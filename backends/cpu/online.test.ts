@@ -102,6 +102,25 @@ describe('online training (eligibility traces from the compiler’s Jacobians)',
     expect(cosineSimilarity(random.online[2]!, bptt[2]!)).to.be.above(1 - 1e-9);
   });
 
+  it('holds the same memory for 50 steps as for 500 (nothing over time)', async () => {
+    const src = `network t {
+      dt = 1 ms
+      input = Population(6, SpikeSourceArray) from randman(classes: 2, samples: 4, seed: 1)
+      hidden = Population(8, LIF)
+      output = Population(2, LI)
+      Projection(input -> hidden, AllToAll, weight: normal(0, 2), trainable)
+      Projection(hidden -> hidden, AllToAll, weight: normal(0, 0.3), trainable)
+      Projection(hidden -> output, AllToAll, weight: normal(0, 1), trainable)
+      train { method: online; readout: max_over_time(output.v) }
+    }`;
+    const engine = new CpuOnlineEngine(planTraining(compileTrain(src)));
+    await engine.forward(spikeSamples(2, 6, 50), 50);
+    const short = engine.storedBytes;
+    await engine.forward(spikeSamples(2, 6, 500), 500);
+    expect(short).to.be.above(0);
+    expect(engine.storedBytes).to.equal(short);
+  });
+
   it('refuses a loss it cannot take step by step, naming the readout', () => {
     const src = `network t {
       dt = 1 ms

@@ -215,9 +215,14 @@ export class CpuOnlineEngine implements TrainEngine {
         const n = B * pr.rows * pr.cols;
         return { pr, e: new Float64Array(n * nx), ...(pr.post !== ro.plan.index ? { f: new Float64Array(n * nr) } : {}), kernel: this.kernels.get(pr.index)! };
       });
-    this.storedBytes = 0;
-    for (const p of this.pops) for (const a of [...p.S, p.CNT, ...p.X, ...p.IN, ...p.OUT, p.signal]) this.storedBytes += a.byteLength;
-    for (const t of this.traces) this.storedBytes += t.e.byteLength + (t.f?.byteLength ?? 0);
+  }
+
+  /** Bytes of everything the engine holds for the batch: state, spikes of the last lags, Jacobians, traces. */
+  private heldBytes(): number {
+    let bytes = this.zeroRow.byteLength;
+    for (const p of this.pops) for (const a of [...p.S, p.CNT, ...p.X, ...p.IN, ...p.OUT, p.signal]) bytes += a.byteLength;
+    for (const t of this.traces) bytes += t.e.byteLength + (t.f?.byteLength ?? 0);
+    return bytes;
   }
 
   /** The readout model's Jacobians at rest (neuron 0 of sample 0, no input, no spike): what filters a spike's eligibility. */
@@ -293,6 +298,7 @@ export class CpuOnlineEngine implements TrainEngine {
       if (learn) this.learningSignals(err);
     }
     if (learn) for (const t of this.traces) if (t.f) this.carry(t, this.pops[t.pr.post]!, T, undefined, true);
+    this.storedBytes = this.heldBytes() + (trace?.byteLength ?? 0);
     if (roPlan.kind === 'mean_over_time') for (let n = 0; n < roBN; n++) readout[n]! /= T;
     const counts = new Map<string, Float64Array>();
     for (const p of this.pops) if (p.plan.program?.margin) counts.set(p.plan.name, Float64Array.from(p.CNT));
