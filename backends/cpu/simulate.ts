@@ -3,8 +3,10 @@
  * what a model means (DESIGN.md principle 2). Each step follows `ir.stepOrder`:
  *   deliver → inject → update → threshold → reset → propagate, recording at the start of a step.
  * Update maps, thresholds, resets and input handlers are compiled to JavaScript loops
- * (codegen.ts); every random draw comes from the counter-based stream, so the same seed gives the
- * same result bit for bit.
+ * (codegen.ts), or to WebAssembly where the maps are plain arithmetic (wasm.ts); a network whose
+ * every neuron population allows that and whose projections are static runs its whole time loop
+ * as one WebAssembly module (fused.ts). All give the same bits; every random draw comes from the
+ * counter-based stream, so the same seed gives the same result bit for bit.
  */
 import { connect, expandSlices } from '../../compiler/connect.js';
 import { degree, evaluate } from '../../compiler/ir/eval.js';
@@ -17,6 +19,7 @@ import { HELPERS, identifier, js, specialize } from './codegen.js';
 import { FACTORY_PARAMS, shared32, shared64, ThreadedSteps } from './threads.js';
 import type { DenseWeights } from '../training/weights.js';
 import { layout as wasmLayout, stepModule, wasmSupports } from './wasm.js';
+import { fusedNetwork, type FusedNetwork, type FusedPopulation, type FusedProjection } from './fused.js';
 
 export interface SpikeTrain {
   /** Spike times in ms (the end of the step in which the threshold was crossed). */
@@ -48,6 +51,11 @@ export interface SimulationResult {
   weights: Record<string, { pre: Int32Array; post: Int32Array; weight: Float64Array }>;
   /** Threads that ran the neuron updates. */
   threads: number;
+  /**
+   * The time loop that ran: 'fused' (the whole step in one WebAssembly function, fused.ts) or
+   * 'steps' (a step function per population: WebAssembly, JavaScript or threads).
+   */
+  loop: 'fused' | 'steps';
   /** Wall-clock seconds for building (connectivity, code) and for the time loop. */
   buildSeconds: number;
   runSeconds: number;
@@ -63,6 +71,13 @@ export interface SimulateOptions {
   threads?: number;
   /** Use WebAssembly step loops where the model allows (default true); false forces JavaScript. */
   wasm?: boolean;
+  /**
+   * Run the whole time loop as one WebAssembly function (backends/cpu/fused.ts) where the network
+   * allows (default true, with `wasm`); false keeps a step function per population.
+   */
+  fused?: boolean;
+  /** In the fused loop, two neurons per instruction with WebAssembly SIMD (default true); the same results. */
+  simd?: boolean;
   /**
    * Weights that replace a projection's, by projection name: dense [pre list][post list] as `snn
    * train` writes them (backends/training/weights.ts). Several synapses between one pair share
@@ -266,6 +281,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
   let maxDelay = 1;
   let synapseCount = 0;
   const weights: SimulationResult['weights'] = {};
+  const projList: ProjRuntime[] = [];
   for (const proj of ir.projections) {
     const syn = connect(proj, ir.seed, (name) => ir.populations.find((x) => x.name === name)?.positions);
     synapseCount += syn.pre.length;
@@ -302,6 +318,7 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
       delay[at] = syn.delaySteps[k]!;
     }
     const rt: ProjRuntime = { rowStart, targetPops: postPops, targetWhich, targetIndex, weight, delay, port: proj.receptor };
+    projList.push(rt);
     if (proj.synapse !== 'static') {
       const model = ir.synapseModels[proj.synapse.model]!;
       const params = proj.synapse.params;
@@ -380,180 +397,104 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
   // the start of step n + 1 + d: the ring needs maxDelay + 2 slots so that this never lands on
   // the slot being read in step n.
   const slots = maxDelay + 2;
-  for (const p of pops.values()) {
-    for (const h of p.model.inputs) p.buffers.set(h.port, shared64(slots * p.size));
-    p.bufferList = p.model.inputs.map((h) => p.buffers.get(h.port)!);
-  }
-  // WebAssembly step loops where the model allows (backends/cpu/wasm.ts): the population's arrays
-  // move into the module's memory. Same results as the JavaScript loops, bit for bit.
-  let wasmUsed = false;
-  if (opts.wasm !== false) {
-    for (const p of pops.values()) {
-      if (p.model.kind === 'neuron' && toWasm(p, slots, dt)) wasmUsed = true;
-    }
-  }
-  for (const p of pops.values()) {
-    for (const o of p.outgoing) {
-      if (o.proj.targetPops.length === 1) {
-        const tp = o.proj.targetPops[0]!;
-        const buffer = tp.buffers.get(o.proj.port);
-        if (!buffer) throw new Error(`population ${tp.ir.name} has no input port '${o.proj.port}'`);
-        o.proj.single = { buffer, size: tp.size };
-      }
-    }
-  }
+  const popList = [...pops.values()];
 
-  // Recordings.
+  // Recorded spikes.
   const recordedSpikes = new Map<string, Uint8Array>();
   const spikes: Record<string, SpikeTrain> = {};
   const spikeCounts: Record<string, number> = {};
-  for (const p of pops.values()) spikeCounts[p.ir.name] = 0;
-  const traces: (Trace & { every: number; arrays: Float64Array[]; idx: Int32Array })[] = [];
+  for (const p of popList) spikeCounts[p.ir.name] = 0;
   for (const r of ir.recordings) {
-    const neurons = expandSlices(r.target);
-    if (r.variable === 'spikes') {
-      for (const n of neurons) {
-        let mask = recordedSpikes.get(n.population);
-        if (!mask) {
-          mask = new Uint8Array(pops.get(n.population)!.size);
-          recordedSpikes.set(n.population, mask);
-          spikes[n.population] = { times: [], senders: [] };
-        }
-        mask[n.index] = 1;
+    if (r.variable !== 'spikes') continue;
+    for (const n of expandSlices(r.target)) {
+      let mask = recordedSpikes.get(n.population);
+      if (!mask) {
+        mask = new Uint8Array(pops.get(n.population)!.size);
+        recordedSpikes.set(n.population, mask);
+        spikes[n.population] = { times: [], senders: [] };
       }
-    } else {
-      traces.push({
-        label: r.label,
-        variable: r.variable,
-        neurons,
-        times: [],
-        values: [],
-        every: r.everySteps,
-        arrays: neurons.map((n) => pops.get(n.population)!.state[r.variable]!),
-        idx: Int32Array.from(neurons.map((n) => n.index)),
-      });
+      mask[n.index] = 1;
     }
   }
-  // Threads for the neuron updates, when the run is long enough to pay for starting them.
-  // Step functions are made once the ring buffers exist (they are constants of the closures).
-  for (const p of pops.values()) {
-    if (p.stepCode && !p.step) {
-      const factory = new Function(...FACTORY_PARAMS, p.stepCode) as StepFactory;
-      p.step = factory(p.state, p.params, p.inj, p.refr, p.refSteps, p.spikedOut, HELPERS, p.bufferList);
-    }
-  }
-  const stepping = [...pops.values()].filter((p) => p.step);
-  const work = stepping.reduce((a, p) => a + p.size, 0) * steps;
-  // WebAssembly loops run on the main thread (one WASM loop is faster than two JavaScript ones here).
-  const threads = wasmUsed ? 1 : Math.max(1, Math.floor(opts.threads ?? (work >= 1e7 ? Math.min(4, availableParallelism()) : 1)));
-  const exec = threads > 1 && stepping.length > 0
-    ? new ThreadedSteps(stepping.map((p) => ({ code: p.stepCode!, size: p.size, S: p.state, P: p.params, inj: p.inj, refr: p.refr, refSteps: p.refSteps, B: p.bufferList })), threads)
-    : undefined;
-  exec?.ready();
-  const steppingOuts = stepping.map((p) => p.spikedOut);
-  // I_inj stays zero without current sources; with them it is rebuilt every step.
-  const injected = ir.currentSources.length > 0 ? [...pops.values()].filter((p) => p.model.currentParam) : [];
-  const t1 = performance.now();
-  try {
 
-  const progressEvery = Math.max(1, Math.floor(steps / 100));
-  for (let n = 0; n < steps; n++) {
-    const t = n * dt;
-    const slot = n % slots;
-    // record (the state at the start of the step, time t)
-    for (const tr of traces) {
-      if (n % tr.every !== 0) continue;
-      tr.times.push(t);
-      const row = new Float64Array(tr.idx.length);
-      for (let j = 0; j < row.length; j++) row[j] = tr.arrays[j]![tr.idx[j]!]!;
-      tr.values.push(row);
+  // The whole time loop in WebAssembly (backends/cpu/fused.ts) when every neuron population's
+  // maps and every projection allow; the arrays move into its memory. Otherwise the loop below,
+  // with WebAssembly or JavaScript loops per population. Same results, bit for bit.
+  const fused = opts.wasm !== false && opts.fused !== false ? fuse(popList, projList, slots, dt, recordedSpikes, opts.simd !== false) : undefined;
+  let wasmUsed = false;
+  if (!fused) {
+    for (const p of popList) {
+      for (const h of p.model.inputs) p.buffers.set(h.port, shared64(slots * p.size));
+      p.bufferList = p.model.inputs.map((h) => p.buffers.get(h.port)!);
     }
-    // inject
-    for (const p of injected) p.inj.fill(0);
-    for (const cs of ir.currentSources) injectCurrent(cs, t, pops, rng);
-    // update, threshold, reset of every cell population (in parallel when threaded)
-    if (exec) {
-      const counts = exec.step(slot, steppingOuts);
-      stepping.forEach((p, k) => (p.stepCount = counts[k]!));
-    } else {
-      for (const p of stepping) p.stepCount = p.step!(slot * p.size, 0, p.size);
-    }
-    for (const p of pops.values()) {
-      // update, threshold, reset
-      let count = 0;
-      if (p.step) count = p.stepCount;
-      else if (p.model.kind === 'poisson') count = poissonStep(p, rng, n, dt);
-      else if (p.arrayEvents) {
-        let c = p.arrayCursor ?? 0;
-        let last = -1;
-        for (; c < p.arrayEvents.length && p.arrayEvents[c]![0] <= n; c++) {
-          const [step, i] = p.arrayEvents[c]!;
-          if (step === n && i !== last) p.spikedOut[count++] = last = i;
-        }
-        p.arrayCursor = c;
-      } else if (p.arraySteps && p.arraySteps.length > 0) {
-        while (p.arraySteps.length > 0 && p.arraySteps[0]! < n) p.arraySteps.shift();
-        if (p.arraySteps[0] === n) {
-          for (let i = 0; i < p.size; i++) p.spikedOut[i] = i;
-          count = p.size;
-        }
+    // WebAssembly step loops where the model allows (backends/cpu/wasm.ts): the population's arrays
+    // move into the module's memory. Same results as the JavaScript loops, bit for bit.
+    if (opts.wasm !== false) {
+      for (const p of popList) {
+        if (p.model.kind === 'neuron' && toWasm(p, slots, dt)) wasmUsed = true;
       }
-      if (count === 0) continue;
-      spikeCounts[p.ir.name]! += count;
-      const mask = recordedSpikes.get(p.ir.name);
-      const tSpike = (n + 1) * dt;
-      for (let c = 0; c < count; c++) {
-        const i = p.spikedOut[c]!;
-        if (mask?.[i]) {
-          spikes[p.ir.name]!.times.push(tSpike);
-          spikes[p.ir.name]!.senders.push(i);
-        }
-        // plasticity, post side: the rule's on post for every incoming plastic synapse
-        for (const inc of p.incomingPlastic) {
-          const j = inc.col[i]!;
-          if (j < 0) continue;
-          const pl = inc.proj.plastic!;
-          for (let c = pl.colStart[j]!; c < pl.colStart[j + 1]!; c++) pl.onPost(pl.colSyn[c]!, tSpike);
-          for (const tr of pl.postTraces) tr.value[j] = traceAt(tr, j, tSpike) + 1;
-        }
-        // propagate
-        for (const o of p.outgoing) {
-          const r = o.row[i]!;
-          if (r < 0) continue;
-          const pr = o.proj;
-          const end = pr.rowStart[r + 1]!;
-          if (pr.synapse || pr.plastic) {
-            // Event-driven synapses: the rule's on pre, then the synapse model's, then delivery.
-            for (let k = pr.rowStart[r]!; k < end; k++) {
-              if (pr.plastic) pr.plastic.onPre(k, tSpike);
-              const value = pr.synapse ? pr.synapse.event(k, tSpike, pr.weight[k]!) : pr.weight[k]!;
-              const tp = pr.targetPops[pr.targetWhich[k]!]!;
-              tp.buffers.get(pr.port)![((n + 1 + pr.delay[k]!) % slots) * tp.size + pr.targetIndex[k]!]! += value;
-            }
-            if (pr.plastic) for (const tr of pr.plastic.preTraces) tr.value[r] = traceAt(tr, r, tSpike) + 1;
-          } else if (pr.single && pr.uniformDelay !== undefined) {
-            const b = pr.single.buffer;
-            const base = ((n + 1 + pr.uniformDelay) % slots) * pr.single.size;
-            const idx = pr.targetIndex;
-            const wt = pr.weight;
-            for (let k = pr.rowStart[r]!; k < end; k++) b[base + idx[k]!]! += wt[k]!;
-          } else if (pr.single) {
-            const b = pr.single.buffer;
-            const size = pr.single.size;
-            for (let k = pr.rowStart[r]!; k < end; k++) b[((n + 1 + pr.delay[k]!) % slots) * size + pr.targetIndex[k]!]! += pr.weight[k]!;
-          } else {
-            for (let k = pr.rowStart[r]!; k < end; k++) {
-              const tp = pr.targetPops[pr.targetWhich[k]!]!;
-              tp.buffers.get(pr.port)![((n + 1 + pr.delay[k]!) % slots) * tp.size + pr.targetIndex[k]!]! += pr.weight[k]!;
-            }
-          }
+    }
+    for (const p of popList) {
+      for (const o of p.outgoing) {
+        if (o.proj.targetPops.length === 1) {
+          const tp = o.proj.targetPops[0]!;
+          const buffer = tp.buffers.get(o.proj.port);
+          if (!buffer) throw new Error(`population ${tp.ir.name} has no input port '${o.proj.port}'`);
+          o.proj.single = { buffer, size: tp.size };
         }
       }
     }
-    if (opts.onProgress && n % progressEvery === 0) opts.onProgress(n / steps);
   }
-  } finally {
-    exec?.close();
+
+  // Recorded traces (of the arrays where they now live).
+  const traces: TraceRuntime[] = [];
+  for (const r of ir.recordings) {
+    if (r.variable === 'spikes') continue;
+    const neurons = expandSlices(r.target);
+    traces.push({
+      label: r.label,
+      variable: r.variable,
+      neurons,
+      times: [],
+      values: [],
+      every: r.everySteps,
+      arrays: neurons.map((n) => pops.get(n.population)!.state[r.variable]!),
+      idx: Int32Array.from(neurons.map((n) => n.index)),
+    });
+  }
+  // I_inj stays zero without current sources; with them it is rebuilt every step.
+  const injected = ir.currentSources.length > 0 ? popList.filter((p) => p.model.currentParam) : [];
+  const progressEvery = Math.max(1, Math.floor(steps / 100));
+  const loop: LoopContext = { ir, dt, steps, slots, rng, pops, popList, traces, injected, spikes, spikeCounts, recordedSpikes, progressEvery, onProgress: opts.onProgress };
+
+  let threads = 1;
+  let t1: number;
+  if (fused) {
+    t1 = performance.now();
+    fusedLoop(fused, loop);
+  } else {
+    // Threads for the neuron updates, when the run is long enough to pay for starting them.
+    // Step functions are made once the ring buffers exist (they are constants of the closures).
+    for (const p of popList) {
+      if (p.stepCode && !p.step) {
+        const factory = new Function(...FACTORY_PARAMS, p.stepCode) as StepFactory;
+        p.step = factory(p.state, p.params, p.inj, p.refr, p.refSteps, p.spikedOut, HELPERS, p.bufferList);
+      }
+    }
+    const stepping = popList.filter((p) => p.step);
+    const work = stepping.reduce((a, p) => a + p.size, 0) * steps;
+    // WebAssembly loops run on the main thread (one WASM loop is faster than two JavaScript ones here).
+    threads = wasmUsed ? 1 : Math.max(1, Math.floor(opts.threads ?? (work >= 1e7 ? Math.min(4, availableParallelism()) : 1)));
+    const exec = threads > 1 && stepping.length > 0
+      ? new ThreadedSteps(stepping.map((p) => ({ code: p.stepCode!, size: p.size, S: p.state, P: p.params, inj: p.inj, refr: p.refr, refSteps: p.refSteps, B: p.bufferList })), threads)
+      : undefined;
+    exec?.ready();
+    t1 = performance.now();
+    try {
+      interpretedLoop(loop, stepping, exec);
+    } finally {
+      exec?.close();
+    }
   }
   opts.onProgress?.(1);
   const t2 = performance.now();
@@ -567,9 +508,282 @@ export function simulate(ir: NetworkIR, opts: SimulateOptions = {}): SimulationR
     synapseCount,
     weights,
     threads,
+    loop: fused ? 'fused' : 'steps',
     buildSeconds: (t1 - t0) / 1000,
     runSeconds: (t2 - t1) / 1000,
   };
+}
+
+type TraceRuntime = Trace & { every: number; arrays: Float64Array[]; idx: Int32Array };
+
+/** What the time loops share. */
+interface LoopContext {
+  ir: NetworkIR;
+  dt: number;
+  steps: number;
+  slots: number;
+  rng: CounterRng;
+  pops: Map<string, PopRuntime>;
+  popList: PopRuntime[];
+  traces: TraceRuntime[];
+  injected: PopRuntime[];
+  spikes: Record<string, SpikeTrain>;
+  spikeCounts: Record<string, number>;
+  recordedSpikes: Map<string, Uint8Array>;
+  progressEvery: number;
+  onProgress?: (fraction: number) => void;
+}
+
+/** Records the traces due at step n (the state at the start of the step, time t). */
+function recordTraces(traces: TraceRuntime[], n: number, t: number): void {
+  for (const tr of traces) {
+    if (n % tr.every !== 0) continue;
+    tr.times.push(t);
+    const row = new Float64Array(tr.idx.length);
+    for (let j = 0; j < row.length; j++) row[j] = tr.arrays[j]![tr.idx[j]!]!;
+    tr.values.push(row);
+  }
+}
+
+/** Current sources: I_inj for step n. */
+function inject(c: LoopContext, t: number): void {
+  for (const p of c.injected) p.inj.fill(0);
+  for (const cs of c.ir.currentSources) injectCurrent(cs, t, c.pops, c.rng);
+}
+
+/** A spike source's spikes in step n, written to p.spikedOut; returns how many. */
+function sourceStep(p: PopRuntime, rng: CounterRng, n: number, dt: number): number {
+  if (p.model.kind === 'poisson') return poissonStep(p, rng, n, dt);
+  let count = 0;
+  if (p.arrayEvents) {
+    let c = p.arrayCursor ?? 0;
+    let last = -1;
+    for (; c < p.arrayEvents.length && p.arrayEvents[c]![0] <= n; c++) {
+      const [step, i] = p.arrayEvents[c]!;
+      if (step === n && i !== last) p.spikedOut[count++] = last = i;
+    }
+    p.arrayCursor = c;
+  } else if (p.arraySteps && p.arraySteps.length > 0) {
+    while (p.arraySteps.length > 0 && p.arraySteps[0]! < n) p.arraySteps.shift();
+    if (p.arraySteps[0] === n) {
+      for (let i = 0; i < p.size; i++) p.spikedOut[i] = i;
+      count = p.size;
+    }
+  }
+  return count;
+}
+
+/** Appends the recorded ones among the first `count` spikes of `p` in p.spikedOut, in step n. */
+function recordSpikes(c: LoopContext, p: PopRuntime, count: number, n: number): void {
+  const mask = c.recordedSpikes.get(p.ir.name);
+  if (!mask) return;
+  const train = c.spikes[p.ir.name]!;
+  const tSpike = (n + 1) * c.dt;
+  const list = p.spikedOut;
+  for (let k = 0; k < count; k++) {
+    const i = list[k]!;
+    if (mask[i]) {
+      train.times.push(tSpike);
+      train.senders.push(i);
+    }
+  }
+}
+
+/**
+ * The network as fused.ts's one WebAssembly loop: neuron populations move into its memory
+ * (their state, parameters, I_inj and refractory arrays become views of it). Undefined, and
+ * nothing changed, when a population's maps are not plain arithmetic, a projection has a synapse
+ * model or plasticity, or the network does not fit.
+ */
+function fuse(popList: PopRuntime[], projList: ProjRuntime[], slots: number, dt: number, recordedSpikes: Map<string, Uint8Array>, simd: boolean): FusedNetwork | undefined {
+  if (projList.some((pr) => pr.synapse || pr.plastic)) return undefined;
+  const scalarsOf = popList.map((p) => (p.model.kind === 'neuron' ? scalarParams(p.ir, dt) : undefined));
+  if (popList.some((p, k) => scalarsOf[k] && !wasmSupports(p.model, scalarsOf[k]))) return undefined;
+  const popIndex = new Map(popList.map((p, k) => [p, k]));
+  const projIndex = new Map(projList.map((pr, k) => [pr, k]));
+  const fpops: FusedPopulation[] = popList.map((p, k) => {
+    const scalars = scalarsOf[k];
+    return {
+      name: p.ir.name,
+      size: p.size,
+      ...(scalars
+        ? {
+            neuron: {
+              model: p.model,
+              scalars,
+              state: p.state,
+              arrayParams: Object.fromEntries(Object.keys(p.ir.params).filter((x) => !scalars.has(x)).map((x) => [x, p.params[x]!])),
+              refSteps: p.refSteps,
+              refr: p.refr,
+              ...(recordedSpikes.has(p.ir.name) ? { record: recordedSpikes.get(p.ir.name)! } : {}),
+            },
+          }
+        : {}),
+      outgoing: p.outgoing.map((o) => ({ proj: projIndex.get(o.proj)!, row: o.row })),
+    };
+  });
+  const fprojs: FusedProjection[] = projList.map((pr) => ({
+    rowStart: pr.rowStart,
+    targetPops: pr.targetPops.map((tp) => popIndex.get(tp)!),
+    targetWhich: pr.targetWhich,
+    targetIndex: pr.targetIndex,
+    weight: pr.weight,
+    delay: pr.delay,
+    port: pr.port,
+  }));
+  let net: FusedNetwork | undefined;
+  try {
+    net = fusedNetwork(fpops, fprojs, slots, simd);
+  } catch (e) {
+    // A runtime without WebAssembly SIMD: the scalar loops.
+    if (!(e instanceof WebAssembly.CompileError) || !simd) throw e;
+    net = fusedNetwork(fpops, fprojs, slots, false);
+  }
+  if (!net) return undefined;
+  popList.forEach((p, k) => {
+    const v = net.views[k];
+    if (!v) return;
+    Object.assign(p.state, v.state);
+    Object.assign(p.params, v.params);
+    p.inj = v.inj;
+    p.refr = v.refr;
+    p.refSteps = v.refSteps;
+  });
+  return net;
+}
+
+/**
+ * The time loop on fused.ts's module: JavaScript records traces, injects currents and writes the
+ * sources' spikes between calls, each call running as many steps as it can.
+ */
+function fusedLoop(net: FusedNetwork, c: LoopContext): void {
+  const sources = c.popList.filter((p) => p.model.kind !== 'neuron');
+  const perStep = sources.reduce((a, p) => a + p.size + 1, 0);
+  const out = net.sourceSpikes;
+  for (let n = 0; n < c.steps; ) {
+    const t = n * c.dt;
+    recordTraces(c.traces, n, t);
+    if (c.ir.currentSources.length > 0) inject(c, t);
+    if (c.onProgress && n % c.progressEvery === 0) c.onProgress(n / c.steps);
+    // Run to the next step where JavaScript has work, or as far as the record holds.
+    let end = c.ir.currentSources.length > 0 ? n + 1 : Math.min(c.steps, n + net.recordSteps);
+    for (const tr of c.traces) end = Math.min(end, Number.isInteger(tr.every) && tr.every >= 1 ? (Math.floor(n / tr.every) + 1) * tr.every : n + 1);
+    if (c.onProgress) end = Math.min(end, (Math.floor(n / c.progressEvery) + 1) * c.progressEvery);
+    if (sources.length > 0) {
+      let at = 0;
+      let m = n;
+      for (; m < end && at + perStep <= net.sourceCapacity; m++) {
+        for (const p of sources) {
+          const count = sourceStep(p, c.rng, m, c.dt);
+          out[at++] = count;
+          out.set(p.spikedOut.subarray(0, count), at);
+          at += count;
+          c.spikeCounts[p.ir.name]! += count;
+          recordSpikes(c, p, count, m);
+        }
+      }
+      end = m;
+    }
+    net.run(n, end);
+    if (net.recorded.length > 0) {
+      const rec = net.record;
+      let at = 0;
+      for (let m = n; m < end; m++) {
+        for (const k of net.recorded) {
+          const count = rec[at++]!;
+          const train = c.spikes[c.popList[k]!.ir.name]!;
+          const tSpike = (m + 1) * c.dt;
+          for (let j = 0; j < count; j++) {
+            train.times.push(tSpike);
+            train.senders.push(rec[at++]!);
+          }
+        }
+      }
+    }
+    n = end;
+  }
+  c.popList.forEach((p, k) => {
+    if (p.model.kind === 'neuron') c.spikeCounts[p.ir.name] = net.counts[k]!;
+  });
+}
+
+/** The time loop with a step function per population (WebAssembly, JavaScript or threads). */
+function interpretedLoop(c: LoopContext, stepping: PopRuntime[], exec: ThreadedSteps | undefined): void {
+  const steppingOuts = stepping.map((p) => p.spikedOut);
+  for (let n = 0; n < c.steps; n++) {
+    const t = n * c.dt;
+    const slot = n % c.slots;
+    recordTraces(c.traces, n, t);
+    inject(c, t);
+    // update, threshold, reset of every cell population (in parallel when threaded)
+    if (exec) {
+      const counts = exec.step(slot, steppingOuts);
+      stepping.forEach((p, k) => (p.stepCount = counts[k]!));
+    } else {
+      for (const p of stepping) p.stepCount = p.step!(slot * p.size, 0, p.size);
+    }
+    for (const p of c.popList) {
+      const count = p.step ? p.stepCount : sourceStep(p, c.rng, n, c.dt);
+      if (count === 0) continue;
+      c.spikeCounts[p.ir.name]! += count;
+      recordSpikes(c, p, count, n);
+      // Spike by spike: the post side of incoming plastic synapses, then the outgoing synapses.
+      for (let s = 0; s < count; s++) {
+        const i = p.spikedOut[s]!;
+        if (p.incomingPlastic.length > 0) postSide(p, i, (n + 1) * c.dt);
+        propagate(p, i, n, c.slots, c.dt);
+      }
+    }
+    if (c.onProgress && n % c.progressEvery === 0) c.onProgress(n / c.steps);
+  }
+}
+
+/** Plasticity, post side: the rule's on post for every incoming plastic synapse of neuron i. */
+function postSide(p: PopRuntime, i: number, tSpike: number): void {
+  for (const inc of p.incomingPlastic) {
+    const j = inc.col[i]!;
+    if (j < 0) continue;
+    const pl = inc.proj.plastic!;
+    for (let c = pl.colStart[j]!; c < pl.colStart[j + 1]!; c++) pl.onPost(pl.colSyn[c]!, tSpike);
+    for (const tr of pl.postTraces) tr.value[j] = traceAt(tr, j, tSpike) + 1;
+  }
+}
+
+/** Schedules the weights of neuron i's spike in step n into the ring buffers. */
+function propagate(p: PopRuntime, i: number, n: number, slots: number, dt: number): void {
+  for (const o of p.outgoing) {
+    const r = o.row[i]!;
+    if (r < 0) continue;
+    const pr = o.proj;
+    const end = pr.rowStart[r + 1]!;
+    if (pr.synapse || pr.plastic) {
+      // Event-driven synapses: the rule's on pre, then the synapse model's, then delivery.
+      const tSpike = (n + 1) * dt;
+      for (let k = pr.rowStart[r]!; k < end; k++) {
+        if (pr.plastic) pr.plastic.onPre(k, tSpike);
+        const value = pr.synapse ? pr.synapse.event(k, tSpike, pr.weight[k]!) : pr.weight[k]!;
+        const tp = pr.targetPops[pr.targetWhich[k]!]!;
+        tp.buffers.get(pr.port)![((n + 1 + pr.delay[k]!) % slots) * tp.size + pr.targetIndex[k]!]! += value;
+      }
+      if (pr.plastic) for (const tr of pr.plastic.preTraces) tr.value[r] = traceAt(tr, r, tSpike) + 1;
+    } else if (pr.single && pr.uniformDelay !== undefined) {
+      addRow(pr.single.buffer, ((n + 1 + pr.uniformDelay) % slots) * pr.single.size, pr.targetIndex, pr.weight, pr.rowStart[r]!, end);
+    } else if (pr.single) {
+      const b = pr.single.buffer;
+      const size = pr.single.size;
+      for (let k = pr.rowStart[r]!; k < end; k++) b[((n + 1 + pr.delay[k]!) % slots) * size + pr.targetIndex[k]!]! += pr.weight[k]!;
+    } else {
+      for (let k = pr.rowStart[r]!; k < end; k++) {
+        const tp = pr.targetPops[pr.targetWhich[k]!]!;
+        tp.buffers.get(pr.port)![((n + 1 + pr.delay[k]!) % slots) * tp.size + pr.targetIndex[k]!]! += pr.weight[k]!;
+      }
+    }
+  }
+}
+
+/** b[base + idx[k]] += wt[k] for k in lo..hi-1. */
+function addRow(b: Float64Array, base: number, idx: Int32Array, wt: Float64Array, lo: number, hi: number): void {
+  for (let k = lo; k < hi; k++) b[base + idx[k]!]! += wt[k]!;
 }
 
 /** Adds a current source's value at time t (held over the step) to the targets' I_inj. */
