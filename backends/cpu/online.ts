@@ -108,6 +108,19 @@ export interface OnlineOptions {
   feedback?: 'symmetric' | 'random';
 }
 
+/**
+ * Fixed random feedback weights from the readout to a spiking population (feedback alignment,
+ * Lillicrap et al. 2016): normal(0, 1/sqrt(N)), [N][outputs], keyed by the network's seed and
+ * the population's name, so every engine draws the same.
+ */
+export function randomFeedback(plan: TrainPlan, post: PlanPopulation): Float64Array {
+  const rng = new CounterRng(plan.ir.seed);
+  const N = post.size;
+  const B = new Float64Array(N * plan.readout.population.size);
+  for (let q = 0; q < B.length; q++) B[q] = rng.normal(streamId(`feedback:${post.name}`), q, 0) / Math.sqrt(N);
+  return B;
+}
+
 export class CpuOnlineEngine implements TrainEngine {
   readonly backend = 'cpu';
   readonly device = 'CPU, float64, online (eligibility traces)';
@@ -161,13 +174,7 @@ export class CpuOnlineEngine implements TrainEngine {
         if (!out) throw new TrainPlanError(`feedback: symmetric sends the readout's error back through the weights from '${post.name}' to '${ro.population.name}', and there are none`, `projection:${pr.name}`, 'use feedback: random');
         this.feedbackOf.set(post.index, out);
       } else {
-        // fixed random feedback (Lillicrap et al. 2016), normal(0, 1/sqrt(N)), keyed by the population
-        const rng = new CounterRng(plan.ir.seed);
-        const N = post.size;
-        const No = ro.population.size;
-        const B = new Float64Array(N * No);
-        for (let q = 0; q < B.length; q++) B[q] = rng.normal(streamId(`feedback:${post.name}`), q, 0) / Math.sqrt(N);
-        this.feedbackOf.set(post.index, B);
+        this.feedbackOf.set(post.index, randomFeedback(plan, post));
       }
     }
     this.readoutJacobians();
